@@ -1,0 +1,2 @@
+import QQQCore
+print("qqq")
