@@ -25,7 +25,7 @@ let package = Package(
         .executableTarget(name: "qqq", dependencies: ["QQQCore"]),
         .testTarget(name: "QQQKernelsTests", dependencies: ["QQQKernels"]),
         .testTarget(name: "QQQCoreTests", dependencies: ["QQQCore"]),
-        .testTarget(name: "QQQCLITests", dependencies: ["QQQCore"]),
+        .testTarget(name: "QQQCLITests", dependencies: ["QQQCore", "qqq"]),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,2 +1,5 @@
-import QQQCore
-print("qqq")
+import Foundation
+
+// Results go to stdout, progress and errors to stderr; the exit code says which happened.
+setvbuf(stdout, nil, _IOLBF, 0)
+exit(QQQCommandLine.main(Array(CommandLine.arguments.dropFirst())))

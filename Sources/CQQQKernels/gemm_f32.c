@@ -1,0 +1,76 @@
+// Instantiates the GEMM and vector helpers once per CPU path (internal/*_impl.h) and dispatches.
+// The AVX2 copy is compiled under a clang target attribute, so the binary runs on any x86-64 and the
+// caller chooses the path after a CPU check (qqq_cpu_features).
+#include "qqq_gemm.h"
+#include "internal/half.h"
+#include <math.h>
+#include <string.h>
+
+#define QQQ_CAT2(a, b) a##b
+#define QQQ_CAT(a, b) QQQ_CAT2(a, b)
+
+#define QQQ_AVX2 0
+#define FN(x) QQQ_CAT(x, _portable)
+#include "internal/vec_impl.h"
+#include "internal/gemm_impl.h"
+#undef FN
+#undef QQQ_AVX2
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#define QQQ_AVX2 1
+#define FN(x) QQQ_CAT(x, _avx2)
+#include "internal/vec_impl.h"
+#include "internal/gemm_impl.h"
+#undef FN
+#undef QQQ_AVX2
+#pragma clang attribute pop
+#define QQQ_HAS_AVX2_PATH 1
+#else
+#define QQQ_HAS_AVX2_PATH 0
+#endif
+
+size_t qqq_sgemm_scratch_floats(void) { return 96 * 256 + 256 * 1024 + 64; }
+int qqq_sgemm_nr(void) { return 16; }
+
+#if QQQ_HAS_AVX2_PATH
+#define DISPATCH(path, call_avx2, call_portable) do { if ((path) == QQQ_PATH_AVX2) { call_avx2; } else { call_portable; } } while (0)
+#else
+#define DISPATCH(path, call_avx2, call_portable) do { (void)(path); call_portable; } while (0)
+#endif
+
+void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
+               int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
+    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
+             sgemm_portable(m, n, k, a, lda, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
+}
+
+void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count) {
+    DISPATCH(path, convert_run_avx2(src, 0, QQQ_B_F16, dst, count), convert_run_portable(src, 0, QQQ_B_F16, dst, count));
+}
+void qqq_bf16_to_f32(int path, const void *src, float *dst, int64_t count) {
+    DISPATCH(path, convert_run_avx2(src, 0, QQQ_B_BF16, dst, count), convert_run_portable(src, 0, QQQ_B_BF16, dst, count));
+}
+void qqq_f32_to_f16(int path, const float *src, void *dst, int64_t count) {
+    DISPATCH(path, f32_to_f16_avx2(src, (uint16_t *)dst, count), f32_to_f16_portable(src, (uint16_t *)dst, count));
+}
+void qqq_rms_norm(int path, const float *x, const float *w, float *out, int64_t count, float eps) {
+    DISPATCH(path, rms_norm_avx2(x, w, out, count, eps), rms_norm_portable(x, w, out, count, eps));
+}
+void qqq_silu_mul(int path, const float *gate, const float *up, float *out, int64_t count) {
+    DISPATCH(path, silu_mul_avx2(gate, up, out, count), silu_mul_portable(gate, up, out, count));
+}
+void qqq_softmax(int path, float *x, int64_t count) {
+    DISPATCH(path, softmax_avx2(x, count), softmax_portable(x, count));
+}
+float qqq_log_sum_exp(int path, const float *x, int64_t count) {
+    float r;
+    DISPATCH(path, r = log_sum_exp_avx2(x, count), r = log_sum_exp_portable(x, count));
+    return r;
+}
+float qqq_dot(int path, const float *x, const float *y, int64_t count) {
+    float r;
+    DISPATCH(path, r = dot_f32_avx2(x, y, count), r = dot_f32_portable(x, y, count));
+    return r;
+}

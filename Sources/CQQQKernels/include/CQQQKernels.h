@@ -1,0 +1,3 @@
+// Umbrella header of the C kernels module.
+#include "qqq_cpu.h"
+#include "qqq_gemm.h"

@@ -1,0 +1,46 @@
+// FP32 GEMM with fp32/fp16/bf16 weights converted on the fly, and the vector helpers of the model.
+//
+// C[m][n] = (accumulate ? C[m][n] : 0) + sum_k A[m][k] * B(k, n)
+//   A: fp32, row-major [M][K] with leading dimension lda.
+//   B: layout NK -> B(k,n) = B[n*ldb + k]  (a Hugging Face weight W[n][k]: y = x W^T)
+//      layout KN -> B(k,n) = B[k*ldb + n]  (e.g. attention P V)
+//   C: fp32 [M][N], leading dimension ldc.
+// One call is single-threaded; the Swift side splits N across threads. Scratch buffers are passed in
+// (sizes from qqq_sgemm_scratch_floats) so the kernel never allocates.
+#ifndef QQQ_GEMM_H
+#define QQQ_GEMM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum { QQQ_B_F32 = 0, QQQ_B_F16 = 1, QQQ_B_BF16 = 2 };
+enum { QQQ_B_NK = 0, QQQ_B_KN = 1 };
+enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
+
+/// Floats of scratch one call needs (packed A block + packed B block).
+size_t qqq_sgemm_scratch_floats(void);
+
+/// Column-block width the threads should split N on (a multiple of the micro-kernel's NR).
+int qqq_sgemm_nr(void);
+
+void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k,
+               const float *a, int64_t lda,
+               const void *b, int64_t ldb, int btype, int blayout,
+               float *c, int64_t ldc, int accumulate, float *scratch);
+
+// Vector helpers (one row each).
+void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count);
+void qqq_bf16_to_f32(int path, const void *src, float *dst, int64_t count);
+void qqq_f32_to_f16(int path, const float *src, void *dst, int64_t count);
+/// out = x / sqrt(mean(x^2) + eps) * w   (w fp32)
+void qqq_rms_norm(int path, const float *x, const float *w, float *out, int64_t count, float eps);
+/// out = silu(gate) * up, silu(x) = x / (1 + exp(-x)); out may alias gate.
+void qqq_silu_mul(int path, const float *gate, const float *up, float *out, int64_t count);
+/// x = softmax(x) in place (max-subtracted).
+void qqq_softmax(int path, float *x, int64_t count);
+/// log(sum(exp(x))) computed stably.
+float qqq_log_sum_exp(int path, const float *x, int64_t count);
+/// sum_i x[i]*y[i]
+float qqq_dot(int path, const float *x, const float *y, int64_t count);
+
+#endif

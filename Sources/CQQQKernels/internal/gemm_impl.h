@@ -1,0 +1,181 @@
+// The GEMM and vector helpers, written once and compiled once per CPU path by gemm_f32.c:
+// FN(x) appends the path suffix; QQQ_AVX2 selects the intrinsics micro-kernel and F16C conversions.
+// Blocking (GotoBLAS/BLIS): B panels of KC x NC packed in NR-wide strips (the L2/L3-resident
+// block), A blocks of MC x KC packed in MR-tall strips (L2), a register-resident MR x NR tile of C.
+
+#define MR 6
+#define NR 16
+#define KC 256
+#define MC 96
+#define NC 1024
+
+static inline float FN(load_b)(const void *b, int64_t idx, int btype) {
+    switch (btype) {
+    case QQQ_B_F16:
+#if QQQ_AVX2
+        return _cvtsh_ss(((const uint16_t *)b)[idx]);
+#else
+        return qqq_h2f(((const uint16_t *)b)[idx]);
+#endif
+    case QQQ_B_BF16: return qqq_bf2f(((const uint16_t *)b)[idx]);
+    default: return ((const float *)b)[idx];
+    }
+}
+
+// Converts `count` consecutive elements of b starting at idx to fp32.
+static inline void FN(convert_run)(const void *b, int64_t idx, int btype, float *dst, int64_t count) {
+    int64_t i = 0;
+    if (btype == QQQ_B_F32) { memcpy(dst, (const float *)b + idx, (size_t)count * 4); return; }
+#if QQQ_AVX2
+    if (btype == QQQ_B_F16) {
+        const uint16_t *s = (const uint16_t *)b + idx;
+        for (; i + 8 <= count; i += 8)
+            _mm256_storeu_ps(dst + i, _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(s + i))));
+    } else {
+        const uint16_t *s = (const uint16_t *)b + idx;
+        for (; i + 8 <= count; i += 8) {
+            __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(s + i)));
+            _mm256_storeu_ps(dst + i, _mm256_castsi256_ps(_mm256_slli_epi32(w, 16)));
+        }
+    }
+#endif
+    for (; i < count; i++) dst[i] = FN(load_b)(b, idx + i, btype);
+}
+
+// Packs B(pc..pc+kc, jc..jc+nc) into NR-wide strips: strip j holds [kc][NR], zero-padded past n.
+static void FN(pack_b)(const void *b, int64_t ldb, int btype, int blayout, int64_t n,
+                       int64_t pc, int64_t jc, int64_t kc, int64_t nc, float *pb) {
+    float tmp[KC];
+    for (int64_t j = 0; j < nc; j += NR) {
+        float *dst = pb + j * kc;
+        if (blayout == QQQ_B_NK) {
+            for (int c = 0; c < NR; c++) {
+                int64_t col = jc + j + c;
+                if (col < n && j + c < nc) {
+                    FN(convert_run)(b, col * ldb + pc, btype, tmp, kc);
+                    for (int64_t p = 0; p < kc; p++) dst[p * NR + c] = tmp[p];
+                } else {
+                    for (int64_t p = 0; p < kc; p++) dst[p * NR + c] = 0;
+                }
+            }
+        } else {
+            int64_t width = nc - j < NR ? nc - j : NR;
+            for (int64_t p = 0; p < kc; p++) {
+                FN(convert_run)(b, (pc + p) * ldb + jc + j, btype, dst + p * NR, width);
+                for (int64_t c = width; c < NR; c++) dst[p * NR + c] = 0;
+            }
+        }
+    }
+}
+
+// Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc.
+static void FN(pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *pa) {
+    for (int64_t i = 0; i < mc; i += MR) {
+        float *dst = pa + i * kc;
+        int64_t rows = mc - i < MR ? mc - i : MR;
+        for (int64_t p = 0; p < kc; p++) {
+            int64_t r = 0;
+            for (; r < rows; r++) dst[p * MR + r] = a[(i + r) * lda + p];
+            for (; r < MR; r++) dst[p * MR + r] = 0;
+        }
+    }
+}
+
+// C tile (MR x NR, leading dimension ldc) = (acc ? C : 0) + Apanel x Bpanel.
+static void FN(kernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int acc) {
+#if QQQ_AVX2
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t p = 0; p < kc; p++) {
+        __m256 b0 = _mm256_loadu_ps(pb), b1 = _mm256_loadu_ps(pb + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+        pa += MR; pb += NR;
+    }
+#define QQQ_STORE_ROW(r, lo, hi)                                                        \
+    if (acc) { lo = _mm256_add_ps(lo, _mm256_loadu_ps(c + r * ldc));                     \
+               hi = _mm256_add_ps(hi, _mm256_loadu_ps(c + r * ldc + 8)); }               \
+    _mm256_storeu_ps(c + r * ldc, lo); _mm256_storeu_ps(c + r * ldc + 8, hi);
+    QQQ_STORE_ROW(0, c00, c01) QQQ_STORE_ROW(1, c10, c11) QQQ_STORE_ROW(2, c20, c21)
+    QQQ_STORE_ROW(3, c30, c31) QQQ_STORE_ROW(4, c40, c41) QQQ_STORE_ROW(5, c50, c51)
+#undef QQQ_STORE_ROW
+#else
+    float t[MR][NR];
+    memset(t, 0, sizeof t);
+    for (int64_t p = 0; p < kc; p++) {
+        for (int r = 0; r < MR; r++) {
+            float av = pa[r];
+            for (int j = 0; j < NR; j++) t[r][j] += av * pb[j];
+        }
+        pa += MR; pb += NR;
+    }
+    for (int r = 0; r < MR; r++)
+        for (int j = 0; j < NR; j++) c[r * ldc + j] = acc ? c[r * ldc + j] + t[r][j] : t[r][j];
+#endif
+}
+
+// M <= 4 with NK weights: stream each weight row once (no packing), dot it with every A row.
+static void FN(gemv_nk)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b,
+                        int64_t ldb, int btype, float *c, int64_t ldc, int accumulate) {
+    float row[512];
+    for (int64_t j = 0; j < n; j++) {
+        float sum[4] = {0, 0, 0, 0};
+        for (int64_t p0 = 0; p0 < k; p0 += 512) {
+            int64_t len = k - p0 < 512 ? k - p0 : 512;
+            FN(convert_run)(b, j * ldb + p0, btype, row, len);
+            for (int64_t i = 0; i < m; i++) sum[i] += FN(dot_f32)(a + i * lda + p0, row, len);
+        }
+        for (int64_t i = 0; i < m; i++) c[i * ldc + j] = accumulate ? c[i * ldc + j] + sum[i] : sum[i];
+    }
+}
+
+static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b,
+                      int64_t ldb, int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
+    if (m <= 0 || n <= 0) return;
+    if (k <= 0) {
+        if (!accumulate) for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * 4);
+        return;
+    }
+    if (m <= 4 && blayout == QQQ_B_NK) { FN(gemv_nk)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
+    float *pa = scratch;
+    float *pb = scratch + MC * KC;
+    float tile[MR * NR];
+    for (int64_t jc = 0; jc < n; jc += NC) {
+        int64_t nc = n - jc < NC ? n - jc : NC;
+        for (int64_t pc = 0; pc < k; pc += KC) {
+            int64_t kc = k - pc < KC ? k - pc : KC;
+            FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
+            int acc = accumulate || pc > 0;
+            for (int64_t ic = 0; ic < m; ic += MC) {
+                int64_t mc = m - ic < MC ? m - ic : MC;
+                FN(pack_a)(a + ic * lda + pc, lda, mc, kc, pa);
+                for (int64_t jr = 0; jr < nc; jr += NR) {
+                    int64_t nr = nc - jr < NR ? nc - jr : NR;
+                    for (int64_t ir = 0; ir < mc; ir += MR) {
+                        int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        float *cp = c + (ic + ir) * ldc + jc + jr;
+                        if (mr == MR && nr == NR) {
+                            FN(kernel)(kc, pa + ir * kc, pb + jr * kc, cp, ldc, acc);
+                        } else {
+                            FN(kernel)(kc, pa + ir * kc, pb + jr * kc, tile, NR, 0);
+                            for (int64_t r = 0; r < mr; r++)
+                                for (int64_t j = 0; j < nr; j++)
+                                    cp[r * ldc + j] = acc ? cp[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+#undef MR
+#undef NR
+#undef KC
+#undef MC
+#undef NC

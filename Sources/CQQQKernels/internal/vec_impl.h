@@ -1,0 +1,106 @@
+// Row-wise vector helpers, compiled once per CPU path (see gemm_f32.c). Reductions use
+// `#pragma clang fp reassociate(on)` so they vectorise without -ffast-math.
+
+static inline float FN(dot_f32)(const float *x, const float *y, int64_t n) {
+#if QQQ_AVX2
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+        s1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), s1);
+        s2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), s2);
+        s3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), s3);
+    }
+    for (; i + 8 <= n; i += 8) s0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), s0);
+    __m256 s = _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3));
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+    float sum = _mm_cvtss_f32(h);
+    for (; i < n; i++) sum += x[i] * y[i];
+    return sum;
+#else
+#pragma clang fp reassociate(on)
+    float sum = 0;
+    for (int64_t i = 0; i < n; i++) sum += x[i] * y[i];
+    return sum;
+#endif
+}
+
+// exp(x) to ~1 ulp for |x| <= 88 (Cephes-style): n = round(x log2 e), r = x - n ln2 (two parts),
+// a degree-6 polynomial, times 2^n through the exponent bits. Branch-free so loops vectorise.
+static inline float FN(expf_approx)(float x) {
+    x = x < -87.3f ? -87.3f : (x > 88.3f ? 88.3f : x);
+    float n = __builtin_rintf(x * 1.44269504088896341f);
+    float r = x - n * 0.693359375f;
+    r = r - n * -2.12194440e-4f;
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    int32_t e = ((int32_t)n + 127) << 23;
+    float scale;
+    memcpy(&scale, &e, 4);
+    return p * scale;
+}
+
+static void FN(rms_norm)(const float *x, const float *w, float *out, int64_t count, float eps) {
+    float ss;
+    {
+#pragma clang fp reassociate(on)
+        ss = 0;
+        for (int64_t i = 0; i < count; i++) ss += x[i] * x[i];
+    }
+    float inv = 1.0f / sqrtf(ss / (float)count + eps);
+    for (int64_t i = 0; i < count; i++) out[i] = w[i] * (x[i] * inv);
+}
+
+static void FN(silu_mul)(const float *gate, const float *up, float *out, int64_t count) {
+    for (int64_t i = 0; i < count; i++) {
+        float g = gate[i];
+        out[i] = g / (1.0f + FN(expf_approx)(-g)) * up[i];
+    }
+}
+
+static inline float FN(max_f32)(const float *x, int64_t count) {
+    float m = -INFINITY;
+    for (int64_t i = 0; i < count; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static void FN(softmax)(float *x, int64_t count) {
+    if (count <= 0) return;
+    float m = FN(max_f32)(x, count);
+    float sum;
+    {
+#pragma clang fp reassociate(on)
+        sum = 0;
+        for (int64_t i = 0; i < count; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
+    }
+    float inv = 1.0f / sum;
+    for (int64_t i = 0; i < count; i++) x[i] *= inv;
+}
+
+static float FN(log_sum_exp)(const float *x, int64_t count) {
+    if (count <= 0) return -INFINITY;
+    float m = FN(max_f32)(x, count);
+    float sum;
+    {
+#pragma clang fp reassociate(on)
+        sum = 0;
+        for (int64_t i = 0; i < count; i++) sum += FN(expf_approx)(x[i] - m);
+    }
+    return m + logf(sum);
+}
+
+static void FN(f32_to_f16)(const float *src, uint16_t *dst, int64_t count) {
+    int64_t i = 0;
+#if QQQ_AVX2
+    for (; i + 8 <= count; i += 8)
+        _mm_storeu_si128((__m128i *)(dst + i), _mm256_cvtps_ph(_mm256_loadu_ps(src + i), _MM_FROUND_TO_NEAREST_INT));
+#endif
+    for (; i < count; i++) dst[i] = qqq_f2h(src[i]);
+}

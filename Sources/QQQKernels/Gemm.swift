@@ -1,0 +1,86 @@
+import CQQQKernels
+import Dispatch
+import Foundation
+
+/// Element type of the B operand (weights), converted to fp32 inside the packed panels.
+public enum GemmBType: Sendable {
+    case f32, f16, bf16
+    var code: Int32 {
+        switch self {
+        case .f32: return Int32(QQQ_B_F32)
+        case .f16: return Int32(QQQ_B_F16)
+        case .bf16: return Int32(QQQ_B_BF16)
+        }
+    }
+    public var byteSize: Int { self == .f32 ? 4 : 2 }
+}
+
+/// Layout of B: `nk` is a Hugging Face weight W[n][k] (y = x·Wᵀ); `kn` is B[k][n] (e.g. P·V).
+public enum GemmBLayout: Sendable {
+    case nk, kn
+    var code: Int32 { self == .nk ? Int32(QQQ_B_NK) : Int32(QQQ_B_KN) }
+}
+
+/// FP32 GEMM over fp32/fp16/bf16 weights (the engine of `qqq eval` and the float baselines of
+/// `qqq bench`): `C = (accumulate ? C : 0) + A·B`. Work is split across threads by column blocks of N
+/// (by rows of M when N is narrow); `threads <= 1` runs inline on the caller's thread.
+public enum Gemm {
+    public static var defaultThreads: Int = ProcessInfo.processInfo.activeProcessorCount
+    static let pool = ScratchPool(floats: Int(qqq_sgemm_scratch_floats()))
+    static let defaultFloatPath: KernelPath = (try? KernelDispatch.defaultPath()) ?? .portable
+
+    /// The C path code for a kernel path (float kernels have AVX2 and portable variants).
+    static func code(_ path: KernelPath) -> Int32 {
+        switch path {
+        case .portable: return Int32(QQQ_PATH_PORTABLE)
+        case .avx2, .avxvnni, .avx512: return Int32(QQQ_PATH_AVX2)
+        }
+    }
+
+    public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+                             b: UnsafeRawPointer, ldb: Int, bType: GemmBType, bLayout: GemmBLayout,
+                             c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
+                             threads: Int = Gemm.defaultThreads, path: KernelPath? = nil) {
+        guard m > 0, n > 0 else { return }
+        let p = code(path ?? defaultFloatPath)
+        let acc: Int32 = accumulate ? 1 : 0
+        let flops = 2.0 * Double(m) * Double(n) * Double(k)
+        let nr = Int(qqq_sgemm_nr())
+        // Below ~2 MFLOP waking the pool costs more than it saves.
+        let workers = flops < 2e6 ? 1 : max(1, threads)
+        if workers == 1 {
+            pool.withBuffer { s in
+                qqq_sgemm(p, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb), bType.code, bLayout.code,
+                          c, Int64(ldc), acc, s)
+            }
+            return
+        }
+        let bElem = bType.byteSize
+        if n >= nr * workers || m < 2 * workers {
+            // Column blocks, multiples of NR so every thread runs full micro-tiles.
+            let blocks = (n + nr - 1) / nr
+            let per = (blocks + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let n0 = w * per * nr
+                let n1 = min(n, n0 + per * nr)
+                guard n0 < n1 else { return }
+                let bOffset = bLayout == .nk ? n0 * ldb : n0
+                pool.withBuffer { s in
+                    qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), b + bOffset * bElem, Int64(ldb),
+                              bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                }
+            }
+        } else {
+            let per = (m + workers - 1) / workers
+            DispatchQueue.concurrentPerform(iterations: workers) { w in
+                let m0 = w * per
+                let m1 = min(m, m0 + per)
+                guard m0 < m1 else { return }
+                pool.withBuffer { s in
+                    qqq_sgemm(p, Int64(m1 - m0), Int64(n), Int64(k), a + m0 * lda, Int64(lda), b, Int64(ldb),
+                              bType.code, bLayout.code, c + m0 * ldc, Int64(ldc), acc, s)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,42 @@
+import CQQQKernels
+
+/// Row-wise helpers of the model (SIMD on AVX2, portable C elsewhere).
+public enum VectorOps {
+    static var path: Int32 { Gemm.code(Gemm.defaultFloatPath) }
+
+    public static func f16ToF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        qqq_f16_to_f32(path, src, dst, Int64(count))
+    }
+
+    public static func bf16ToF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+        qqq_bf16_to_f32(path, src, dst, Int64(count))
+    }
+
+    public static func f32ToF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+        qqq_f32_to_f16(path, src, dst, Int64(count))
+    }
+
+    /// out = x / sqrt(mean(x²) + eps) · w (w fp32; `weightType` must be .f32).
+    public static func rmsNorm(x: UnsafePointer<Float>, weight: UnsafeRawPointer, weightType: GemmBType,
+                               out: UnsafeMutablePointer<Float>, count: Int, eps: Float) {
+        precondition(weightType == .f32, "rmsNorm takes fp32 weights")
+        qqq_rms_norm(path, x, weight.assumingMemoryBound(to: Float.self), out, Int64(count), eps)
+    }
+
+    /// out = silu(gate) · up; out may alias gate.
+    public static func siluMul(gate: UnsafePointer<Float>, up: UnsafePointer<Float>, out: UnsafeMutablePointer<Float>, count: Int) {
+        qqq_silu_mul(path, gate, up, out, Int64(count))
+    }
+
+    public static func softmaxInPlace(_ x: UnsafeMutablePointer<Float>, count: Int) {
+        qqq_softmax(path, x, Int64(count))
+    }
+
+    public static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Float {
+        qqq_log_sum_exp(path, x, Int64(count))
+    }
+
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
+        qqq_dot(path, x, y, Int64(count))
+    }
+}
