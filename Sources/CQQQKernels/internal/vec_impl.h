@@ -47,6 +47,32 @@ static inline float FN(expf_approx)(float x) {
     return p * scale;
 }
 
+#if QQQ_AVX2
+// The same exp on 8 lanes.
+static inline __m256 FN(exp8)(__m256 x) {
+    x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.3f)), _mm256_set1_ps(88.3f));
+    __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
+    r = _mm256_fnmadd_ps(n, _mm256_set1_ps(-2.12194440e-4f), r);
+    __m256 p = _mm256_set1_ps(1.9875691500e-4f);
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.3981999507e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(8.3334519073e-3f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(4.1665795894e-2f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.6666665459e-1f));
+    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(5.0000001201e-1f));
+    p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+    return _mm256_mul_ps(p, _mm256_castsi256_ps(e));
+}
+
+static inline float FN(hsum8)(__m256 s) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_add_ss(h, _mm_shuffle_ps(h, h, 1));
+    return _mm_cvtss_f32(h);
+}
+#endif
+
 static void FN(rms_norm)(const float *x, const float *w, float *out, int64_t count, float eps) {
     float ss;
     {
@@ -59,7 +85,16 @@ static void FN(rms_norm)(const float *x, const float *w, float *out, int64_t cou
 }
 
 static void FN(silu_mul)(const float *gate, const float *up, float *out, int64_t count) {
-    for (int64_t i = 0; i < count; i++) {
+    int64_t i = 0;
+#if QQQ_AVX2
+    for (; i + 8 <= count; i += 8) {
+        __m256 g = _mm256_loadu_ps(gate + i);
+        __m256 e = FN(exp8)(_mm256_sub_ps(_mm256_setzero_ps(), g));
+        __m256 s = _mm256_div_ps(g, _mm256_add_ps(_mm256_set1_ps(1.0f), e));
+        _mm256_storeu_ps(out + i, _mm256_mul_ps(s, _mm256_loadu_ps(up + i)));
+    }
+#endif
+    for (; i < count; i++) {
         float g = gate[i];
         out[i] = g / (1.0f + FN(expf_approx)(-g)) * up[i];
     }
@@ -74,12 +109,18 @@ static inline float FN(max_f32)(const float *x, int64_t count) {
 static void FN(softmax)(float *x, int64_t count) {
     if (count <= 0) return;
     float m = FN(max_f32)(x, count);
-    float sum;
-    {
-#pragma clang fp reassociate(on)
-        sum = 0;
-        for (int64_t i = 0; i < count; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
+    float sum = 0;
+    int64_t i = 0;
+#if QQQ_AVX2
+    __m256 vm = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
+    for (; i + 8 <= count; i += 8) {
+        __m256 e = FN(exp8)(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+        _mm256_storeu_ps(x + i, e);
+        vs = _mm256_add_ps(vs, e);
     }
+    sum = FN(hsum8)(vs);
+#endif
+    for (; i < count; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
     float inv = 1.0f / sum;
     for (int64_t i = 0; i < count; i++) x[i] *= inv;
 }
@@ -87,12 +128,17 @@ static void FN(softmax)(float *x, int64_t count) {
 static float FN(log_sum_exp)(const float *x, int64_t count) {
     if (count <= 0) return -INFINITY;
     float m = FN(max_f32)(x, count);
-    float sum;
-    {
-#pragma clang fp reassociate(on)
-        sum = 0;
-        for (int64_t i = 0; i < count; i++) sum += FN(expf_approx)(x[i] - m);
+    float sum = 0;
+    int64_t i = 0;
+#if QQQ_AVX2
+    __m256 vm = _mm256_set1_ps(m), s0 = _mm256_setzero_ps(), s1 = s0;
+    for (; i + 16 <= count; i += 16) {
+        s0 = _mm256_add_ps(s0, FN(exp8)(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm)));
+        s1 = _mm256_add_ps(s1, FN(exp8)(_mm256_sub_ps(_mm256_loadu_ps(x + i + 8), vm)));
     }
+    sum = FN(hsum8)(_mm256_add_ps(s0, s1));
+#endif
+    for (; i < count; i++) sum += FN(expf_approx)(x[i] - m);
     return m + logf(sum);
 }
 

@@ -35,29 +35,47 @@ public final class DecoderLayer {
         let hidden = c.hiddenSize
         let qDim = c.numHeads * c.headDim
         let kvDim = c.numKVHeads * c.headDim
-        RMSNormRows.apply(buf.x, rows: tokens, ld: hidden, weight: inputNorm, eps: c.rmsNormEps, out: buf.h, threads: threads)
-        try q.apply(buf.h, rows: tokens, ldx: hidden, into: buf.q, ldy: qDim, threads: threads)
-        try k.apply(buf.h, rows: tokens, ldx: hidden, into: buf.k, ldy: kvDim, threads: threads)
-        try v.apply(buf.h, rows: tokens, ldx: hidden, into: buf.v, ldy: kvDim, threads: threads)
-        model.rope.apply(buf.q, rows: tokens, ld: qDim, heads: c.numHeads)
-        model.rope.apply(buf.k, rows: tokens, ld: kvDim, heads: c.numKVHeads)
-        model.attention.run(q: buf.q, ldq: qDim, k: buf.k, v: buf.v, ldkv: kvDim,
-                            out: buf.attn, ldo: qDim, tokens: tokens, threads: threads)
-        try o.apply(buf.attn, rows: tokens, ldx: qDim, into: buf.h, ldy: hidden, threads: threads)
-        addInPlace(buf.x, buf.h, count: tokens * hidden)
-
+        let timer = StageTimer.shared
+        timer.measure("norms+rope+residual") {
+            RMSNormRows.apply(buf.x, rows: tokens, ld: hidden, weight: inputNorm, eps: c.rmsNormEps, out: buf.h, threads: threads)
+        }
+        try timer.measure("linear q/k/v") {
+            try q.apply(buf.h, rows: tokens, ldx: hidden, into: buf.q, ldy: qDim, threads: threads)
+            try k.apply(buf.h, rows: tokens, ldx: hidden, into: buf.k, ldy: kvDim, threads: threads)
+            try v.apply(buf.h, rows: tokens, ldx: hidden, into: buf.v, ldy: kvDim, threads: threads)
+        }
+        timer.measure("norms+rope+residual") {
+            model.rope.apply(buf.q, rows: tokens, ld: qDim, heads: c.numHeads)
+            model.rope.apply(buf.k, rows: tokens, ld: kvDim, heads: c.numKVHeads)
+        }
+        timer.measure("attention") {
+            model.attention.run(q: buf.q, ldq: qDim, k: buf.k, v: buf.v, ldkv: kvDim,
+                                out: buf.attn, ldo: qDim, tokens: tokens, threads: threads)
+        }
+        try timer.measure("linear o") {
+            try o.apply(buf.attn, rows: tokens, ldx: qDim, into: buf.h, ldy: hidden, threads: threads)
+        }
         let inter = c.intermediateSize
-        RMSNormRows.apply(buf.x, rows: tokens, ld: hidden, weight: postAttentionNorm, eps: c.rmsNormEps, out: buf.h, threads: threads)
-        try gate.apply(buf.h, rows: tokens, ldx: hidden, into: buf.gate, ldy: inter, threads: threads)
-        try up.apply(buf.h, rows: tokens, ldx: hidden, into: buf.up, ldy: inter, threads: threads)
+        timer.measure("norms+rope+residual") {
+            addInPlace(buf.x, buf.h, count: tokens * hidden)
+            RMSNormRows.apply(buf.x, rows: tokens, ld: hidden, weight: postAttentionNorm, eps: c.rmsNormEps, out: buf.h, threads: threads)
+        }
+        try timer.measure("linear gate/up") {
+            try gate.apply(buf.h, rows: tokens, ldx: hidden, into: buf.gate, ldy: inter, threads: threads)
+            try up.apply(buf.h, rows: tokens, ldx: hidden, into: buf.up, ldy: inter, threads: threads)
+        }
         let gateP = buf.gate, upP = buf.up
-        parallelRanges(tokens, threads: threads, minPerThread: 16) { rows in
-            for r in rows {
-                VectorOps.siluMul(gate: gateP + r * inter, up: upP + r * inter, out: gateP + r * inter, count: inter)
+        timer.measure("silu*up") {
+            parallelRanges(tokens, threads: threads, minPerThread: 16) { rows in
+                for r in rows {
+                    VectorOps.siluMul(gate: gateP + r * inter, up: upP + r * inter, out: gateP + r * inter, count: inter)
+                }
             }
         }
-        try down.apply(buf.gate, rows: tokens, ldx: inter, into: buf.h, ldy: hidden, threads: threads)
-        addInPlace(buf.x, buf.h, count: tokens * hidden)
+        try timer.measure("linear down") {
+            try down.apply(buf.gate, rows: tokens, ldx: inter, into: buf.h, ldy: hidden, threads: threads)
+        }
+        timer.measure("norms+rope+residual") { addInPlace(buf.x, buf.h, count: tokens * hidden) }
     }
 }
 

@@ -18,7 +18,7 @@ public final class LlamaModel {
     let attention: CausalAttention
     private var buffers: ForwardBuffers?
     private var logitChunk: UnsafeMutablePointer<Float>?
-    private let logitRows = 64
+    private let logitRows = 256
 
     /// Loads the model from a checkpoint folder; `linearFactory` overrides how decoder linears are built.
     public init(config: ModelConfig, checkpoint: Checkpoint, linearFactory: LinearFactory? = nil) throws {
@@ -123,8 +123,10 @@ public final class LlamaModel {
         var partial = [Double](repeating: 0, count: logitRows)
         while r0 < t - 1 {
             let rows = min(logitRows, t - 1 - r0)
-            try lmHead.apply(buf.h + r0 * hidden, rows: rows, ldx: hidden, into: logits, ldy: vocab, threads: threads)
-            partial.withUnsafeMutableBufferPointer { part in
+            try StageTimer.shared.measure("lm_head") {
+                try lmHead.apply(buf.h + r0 * hidden, rows: rows, ldx: hidden, into: logits, ldy: vocab, threads: threads)
+            }
+            StageTimer.shared.measure("log-softmax") { partial.withUnsafeMutableBufferPointer { part in
                 parallelRanges(rows, threads: threads, minPerThread: 8) { range in
                     for r in range {
                         let row = logits + r * vocab
@@ -132,7 +134,7 @@ public final class LlamaModel {
                         part[r] = Double(VectorOps.logSumExp(row, count: vocab)) - Double(row[target])
                     }
                 }
-            }
+            } }
             for r in 0..<rows { total += partial[r] }
             r0 += rows
         }

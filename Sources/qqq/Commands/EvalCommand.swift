@@ -14,6 +14,7 @@ enum EvalCommand: Command {
             OptionSpec(name: "threads", short: "t", valueName: "n", help: "Worker threads.",
                        defaultValue: "\(ProcessInfo.processInfo.activeProcessorCount)"),
             OptionSpec(name: "plain", help: "Tokenize the file as it is, instead of joining its lines with \"\\n\\n\"."),
+            OptionSpec(name: "profile", help: "Print where the time went (per stage) on stderr."),
             OptionSpec(name: "json", help: "Print the result as JSON on stdout."),
         ],
         discussion: """
@@ -45,6 +46,7 @@ enum EvalCommand: Command {
         }
         Diagnostics.write("qqq eval: \(modelDir) (\(loaded.config.architecture.rawValue), \(loaded.weightsDescription)), \(tokens.count) tokens in \(String(format: "%.2f", tokenizeSeconds)) s, \(windows) windows of \(seqlen), \(threads) threads\n")
 
+        StageTimer.shared.enabled = args.flag("profile")
         let progress = ProgressLine(label: "window", total: windows)
         let result = try Perplexity.evaluate(
             model: loaded.model, tokens: tokens,
@@ -53,6 +55,12 @@ enum EvalCommand: Command {
                                 elapsed: p.elapsed, eta: p.eta)
             }
         progress.finish()
+        if args.flag("profile") {
+            let total = StageTimer.shared.report.reduce(0) { $0 + $1.1 }
+            for (stage, seconds) in StageTimer.shared.report {
+                Diagnostics.write(String(format: "profile: %-22@ %8.2f s  %5.1f%%\n", stage as NSString, seconds, 100 * seconds / max(total, 1e-9)))
+            }
+        }
         let peak = MemoryUsage.peakResidentBytes ?? 0
 
         if json {

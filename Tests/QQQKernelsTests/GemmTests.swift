@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+@testable import QQQKernels
+
+/// Plain reference: C = (acc ? C : 0) + A·B in Double.
+func referenceGemm(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, layout: GemmBLayout,
+                   c: inout [Float], ldc: Int, accumulate: Bool) {
+    for i in 0..<m {
+        for j in 0..<n {
+            var s = 0.0
+            for p in 0..<k {
+                let bv = layout == .nk ? b[j * ldb + p] : b[p * ldb + j]
+                s += Double(a[i * lda + p]) * Double(bv)
+            }
+            c[i * ldc + j] = Float((accumulate ? Double(c[i * ldc + j]) : 0) + s)
+        }
+    }
+}
+
+struct TestRNG {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+    mutating func float() -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) }
+}
+
+@Suite("FP32 GEMM vs scalar reference")
+struct GemmTests {
+    static let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx2 || $0 == .portable }
+
+    static func run(m: Int, n: Int, k: Int, type: GemmBType, layout: GemmBLayout, accumulate: Bool, threads: Int, path: KernelPath) -> Float {
+        var rng = TestRNG(state: UInt64(m * 1_000_003 + n * 1009 + k))
+        let lda = k + 3, ldc = n + 5
+        let ldb = layout == .nk ? k + 2 : n + 1
+        let bRows = layout == .nk ? n : k
+        let a = (0..<(m * lda)).map { _ in rng.float() }
+        var bf = (0..<(bRows * ldb)).map { _ in rng.float() }
+        // Round weights to the stored type so the reference sees the same values.
+        switch type {
+        case .f16: bf = bf.map { Float(Float16($0)) }
+        case .bf16: bf = bf.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
+        case .f32: break
+        }
+        let braw: [UInt8] = {
+            switch type {
+            case .f32: return bf.withUnsafeBytes { Array($0) }
+            case .f16: return bf.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
+            case .bf16: return bf.map { UInt16($0.bitPattern >> 16) }.withUnsafeBytes { Array($0) }
+            }
+        }()
+        let c0 = (0..<(m * ldc)).map { _ in rng.float() }
+        var want = c0
+        referenceGemm(m: m, n: n, k: k, a: a, lda: lda, b: bf, ldb: ldb, layout: layout, c: &want, ldc: ldc, accumulate: accumulate)
+        var got = c0
+        braw.withUnsafeBytes { bp in
+            a.withUnsafeBufferPointer { ap in
+                got.withUnsafeMutableBufferPointer { cp in
+                    Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, bType: type,
+                               bLayout: layout, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate, threads: threads, path: path)
+                }
+            }
+        }
+        var worst: Float = 0
+        for i in 0..<m {
+            for j in 0..<ldc {
+                let idx = i * ldc + j
+                if j >= n { if got[idx] != c0[idx] { return .infinity }; continue }  // padding untouched
+                // Error relative to the scale of the sum (|a|,|b| <= 1): sqrt(k) growth of fp32 rounding.
+                worst = max(worst, abs(got[idx] - want[idx]) / Float(max(1, k)).squareRoot())
+            }
+        }
+        return worst
+    }
+
+    @Test(arguments: [(1, 1, 1), (1, 577, 576), (2, 33, 7), (3, 7, 64), (5, 17, 1536), (17, 33, 576), (64, 129, 4099), (300, 31, 65)])
+    func matchesReference(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        for path in Self.paths {
+            for type in [GemmBType.f32, .f16, .bf16] {
+                for layout in [GemmBLayout.nk, .kn] {
+                    for (acc, threads) in [(false, 1), (true, 2)] {
+                        let err = Self.run(m: m, n: n, k: k, type: type, layout: layout, accumulate: acc, threads: threads, path: path)
+                        #expect(err < 2e-6, "path \(path) \(type) \(layout) acc \(acc) threads \(threads) m\(m) n\(n) k\(k): \(err)")
+                    }
+                }
+            }
+        }
+    }
+
+    @Test func zeroKClearsOrKeeps() {
+        var c: [Float] = [1, 2, 3, 4]
+        let a: [Float] = [0], b: [Float] = [0]
+        Gemm.sgemm(m: 2, n: 2, k: 0, a: a, lda: 1, b: b, ldb: 1, bType: .f32, bLayout: .nk, c: &c, ldc: 2, accumulate: true, threads: 1)
+        #expect(c == [1, 2, 3, 4])
+        Gemm.sgemm(m: 2, n: 2, k: 0, a: a, lda: 1, b: b, ldb: 1, bType: .f32, bLayout: .nk, c: &c, ldc: 2, accumulate: false, threads: 1)
+        #expect(c == [0, 0, 0, 0])
+    }
+
+    @Test func pathsReported() {
+        let skipped = KernelPath.allCases.filter { !CPUFeatures.host.supports($0) }
+        print("GEMM paths tested: \(Self.paths.map(\.rawValue)); skipped (CPU lacks them): \(skipped.map(\.rawValue))")
+        #expect(Self.paths.contains(.portable))
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import Testing
+@testable import QQQKernels
+
+@Suite("Vector ops vs scalar references")
+struct VectorOpsTests {
+    static let values: [Float] = {
+        var rng = TestRNG(state: 42)
+        return (0..<1001).map { _ in rng.float() * 12 }
+    }()
+
+    @Test func softmaxAndLogSumExp() {
+        var x = Self.values
+        let m = Double(x.max()!)
+        let sum = x.reduce(0.0) { $0 + exp(Double($1) - m) }
+        let lse = VectorOps.logSumExp(x, count: x.count)
+        #expect(abs(Double(lse) - (m + log(sum))) < 1e-5)
+        VectorOps.softmaxInPlace(&x, count: x.count)
+        for (i, v) in x.enumerated() {
+            let want = exp(Double(Self.values[i]) - m) / sum
+            #expect(abs(Double(v) - want) < 1e-6 + want * 1e-5)
+        }
+    }
+
+    @Test func siluMul() {
+        let g = Self.values, u = Self.values.reversed().map { $0 }
+        var out = [Float](repeating: 0, count: g.count)
+        VectorOps.siluMul(gate: g, up: u, out: &out, count: g.count)
+        for i in 0..<g.count {
+            let want = Double(g[i]) / (1 + exp(-Double(g[i]))) * Double(u[i])
+            #expect(abs(Double(out[i]) - want) <= 1e-5 * max(1, abs(want)))
+        }
+    }
+
+    @Test func rmsNorm() {
+        let x = Self.values
+        let w = (0..<x.count).map { Float($0 % 7) * 0.25 }
+        var out = [Float](repeating: 0, count: x.count)
+        w.withUnsafeBytes { wp in
+            VectorOps.rmsNorm(x: x, weight: wp.baseAddress!, weightType: .f32, out: &out, count: x.count, eps: 1e-5)
+        }
+        let inv = 1 / (x.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(x.count) + 1e-5).squareRoot()
+        for i in 0..<x.count { #expect(abs(Double(out[i]) - Double(x[i]) * inv * Double(w[i])) < 1e-5) }
+    }
+
+    @Test func halfConversionsAreExact() {
+        // Every finite half, infinities and a NaN round-trip through f16 -> f32 -> f16.
+        let bits = (0..<65536).map { UInt16($0) }
+        var floats = [Float](repeating: 0, count: bits.count)
+        VectorOps.f16ToF32(bits, &floats, count: bits.count)
+        for (b, f) in zip(bits, floats) {
+            let want = Float(Float16(bitPattern: b))
+            #expect(f.bitPattern == want.bitPattern || (f.isNaN && want.isNaN))
+        }
+        var back = [UInt16](repeating: 0, count: bits.count)
+        VectorOps.f32ToF16(floats, &back, count: floats.count)
+        for (b, r) in zip(bits, back) where !Float16(bitPattern: b).isNaN { #expect(b == r) }
+        // Round to nearest even at a tie: 1 + 2^-11 lies halfway between 1 and 1 + 2^-10.
+        var tie: [UInt16] = [0]
+        VectorOps.f32ToF16([1 + 1.0 / 2048], &tie, count: 1)
+        #expect(tie[0] == Float16(1).bitPattern)
+        let bf: [UInt16] = [0x3F80, 0xC000, 0x7F80]
+        var bff = [Float](repeating: 0, count: 3)
+        VectorOps.bf16ToF32(bf, &bff, count: 3)
+        #expect(bff == [1, -2, .infinity])
+    }
+}
