@@ -1,0 +1,101 @@
+// Instantiates the integer kernels once per CPU path (internal/int8_impl.h) and dispatches;
+// the weight packing is path-independent.
+#include "qqq_int8.h"
+#include "qqq_gemm.h"
+#include "internal/half.h"
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+#define QQQ_CAT2(a, b) a##b
+#define QQQ_CAT(a, b) QQQ_CAT2(a, b)
+
+#define QQQ_AVX2 0
+#define FN(x) QQQ_CAT(x, _portable)
+#include "internal/int8_impl.h"
+#undef FN
+#undef QQQ_AVX2
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#define QQQ_AVX2 1
+#define FN(x) QQQ_CAT(x, _avx2)
+#include "internal/int8_impl.h"
+#undef FN
+#undef QQQ_AVX2
+#pragma clang attribute pop
+#define QQQ_INT_AVX2 1
+#else
+#define QQQ_INT_AVX2 0
+#endif
+
+int qqq_quantize_rows(int path, const float *x, int64_t m, int64_t k, int64_t ldx, int8_t *a, uint8_t *ua,
+                      int64_t lda, float *sigma, int64_t *bad_row) {
+#if QQQ_INT_AVX2
+    if (path == QQQ_PATH_AVX2) return quantize_rows_avx2(x, m, k, ldx, a, ua, lda, sigma, bad_row);
+#endif
+    (void)path;
+    return quantize_rows_portable(x, m, k, ldx, a, ua, lda, sigma, bad_row);
+}
+
+void qqq_int_gemm(int path, int format, int64_t m, int64_t k, const int8_t *a, const uint8_t *ua, int64_t lda,
+                  const float *sigma, const void *packed, const int32_t *qsum, const uint16_t *gscales,
+                  const float *scale, const float *bias, int64_t n, int64_t pair0, int64_t pair1,
+                  float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
+#if QQQ_INT_AVX2
+    if (path == QQQ_PATH_AVX2) {
+        int_gemm_avx2(format, m, k, a, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc);
+        return;
+    }
+#endif
+    (void)path;
+    int_gemm_portable(format, m, k, a, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc);
+}
+
+void qqq_w4_pack(const uint8_t *plain, int64_t n, int64_t k, uint8_t *packed) {
+    const int64_t chunks = k / 32, pairs = (n + 1) / 2;
+    memset(packed, 0, (size_t)(pairs * k));
+    for (int64_t row = 0; row < n; row++) {
+        const uint8_t *src = plain + row * (k / 2);
+        for (int64_t c = 0; c < chunks; c++) {
+            uint8_t *dst = packed + ((row / 2) * chunks + c) * 32 + (row % 2) * 16;
+            for (int i = 0; i < 16; i++) {
+                int64_t klo = 32 * c + i, khi = klo + 16;
+                uint8_t lo = (src[klo / 2] >> ((klo & 1) * 4)) & 15;
+                uint8_t hi = (src[khi / 2] >> ((khi & 1) * 4)) & 15;
+                dst[i] = (uint8_t)(lo | (hi << 4));
+            }
+        }
+    }
+}
+
+void qqq_w4_unpack(const uint8_t *packed, int64_t n, int64_t k, uint8_t *plain) {
+    const int64_t chunks = k / 32;
+    memset(plain, 0, (size_t)(n * (k / 2)));
+    for (int64_t row = 0; row < n; row++) {
+        uint8_t *dst = plain + row * (k / 2);
+        for (int64_t c = 0; c < chunks; c++) {
+            const uint8_t *src = packed + ((row / 2) * chunks + c) * 32 + (row % 2) * 16;
+            for (int i = 0; i < 16; i++) {
+                int64_t klo = 32 * c + i, khi = klo + 16;
+                dst[klo / 2] |= (uint8_t)((src[i] & 15) << ((klo & 1) * 4));
+                dst[khi / 2] |= (uint8_t)((src[i] >> 4) << ((khi & 1) * 4));
+            }
+        }
+    }
+}
+
+void qqq_w8_pack(const int8_t *w, int64_t n, int64_t k, int8_t *packed) {
+    const int64_t chunks = k / 32, pairs = (n + 1) / 2;
+    memset(packed, 0, (size_t)(pairs * 2 * k));
+    for (int64_t row = 0; row < n; row++) {
+        for (int64_t c = 0; c < chunks; c++) {
+            int8_t *dst = packed + ((row / 2) * chunks + c) * 64 + (row % 2) * 16;
+            for (int i = 0; i < 16; i++) {
+                dst[i] = w[row * k + 32 * c + i];
+                dst[32 + i] = w[row * k + 32 * c + 16 + i];
+            }
+        }
+    }
+}
