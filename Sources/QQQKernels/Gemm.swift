@@ -5,11 +5,15 @@ import Foundation
 /// Element type of the B operand (weights), converted to fp32 inside the packed panels.
 public enum GemmBType: Sendable {
     case f32, f16, bf16
+    /// int4 weights with an fp16 scale per 128 inputs (W4A16), dequantized while packing; `b` points to
+    /// a `qqq_q4_matrix` (see `Q4G128Matrix`), NK layout, ldb == k.
+    case q4g128
     var code: Int32 {
         switch self {
         case .f32: return Int32(QQQ_B_F32)
         case .f16: return Int32(QQQ_B_F16)
         case .bf16: return Int32(QQQ_B_BF16)
+        case .q4g128: return Int32(QQQ_B_Q4G128)
         }
     }
     public var byteSize: Int { self == .f32 ? 4 : 2 }
@@ -56,7 +60,7 @@ public enum Gemm {
             return
         }
         let bElem = bType.byteSize
-        if n >= nr * workers || m < 2 * workers {
+        if n >= nr * workers || m < 2 * workers || bType == .q4g128 {
             // Column blocks, multiples of NR so every thread runs full micro-tiles.
             let blocks = (n + nr - 1) / nr
             let per = (blocks + workers - 1) / workers
@@ -66,8 +70,19 @@ public enum Gemm {
                 guard n0 < n1 else { return }
                 let bOffset = bLayout == .nk ? n0 * ldb : n0
                 pool.withBuffer { s in
-                    qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), b + bOffset * bElem, Int64(ldb),
-                              bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                    if bType == .q4g128 {
+                        // Column blocks of a W4A16 matrix: a descriptor that starts at row n0.
+                        var q = b.load(as: qqq_q4_matrix.self)
+                        q.nibbles += n0 * Int(q.k / 2)
+                        q.scales += n0 * Int((q.k + 127) / 128)
+                        withUnsafePointer(to: &q) { qp in
+                            qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), qp, Int64(ldb),
+                                      bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                        }
+                    } else {
+                        qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), b + bOffset * bElem, Int64(ldb),
+                                  bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                    }
                 }
             }
         } else {
@@ -80,6 +95,41 @@ public enum Gemm {
                     qqq_sgemm(p, Int64(m1 - m0), Int64(n), Int64(k), a + m0 * lda, Int64(lda), b, Int64(ldb),
                               bType.code, bLayout.code, c + m0 * ldc, Int64(ldc), acc, s)
                 }
+            }
+        }
+    }
+}
+
+/// W4A16 weights for `Gemm.sgemm(bType: .q4g128)`: plain int4 nibbles [N][K/2] and fp16 scales
+/// [N][ceil(K/128)], dequantized to fp32 inside the GEMM's panel packing.
+public final class Q4G128Matrix: @unchecked Sendable {
+    public let n: Int, k: Int
+    public let nibbles: [UInt8]
+    public let scales: [UInt16]
+    private let descriptor: UnsafeMutablePointer<qqq_q4_matrix>
+
+    public init(nibbles: [UInt8], scales: [UInt16], n: Int, k: Int) throws {
+        guard k % 2 == 0, nibbles.count == n * k / 2, scales.count == n * ((k + 127) / 128) else {
+            throw KernelError.badShape("W4A16 matrix \(n)x\(k): \(nibbles.count) nibble bytes, \(scales.count) scales")
+        }
+        self.n = n; self.k = k
+        self.nibbles = nibbles
+        self.scales = scales
+        descriptor = .allocate(capacity: 1)
+        descriptor.initialize(to: qqq_q4_matrix(nibbles: nil, scales: nil, k: Int64(k)))
+    }
+
+    deinit { descriptor.deallocate() }
+
+    public var byteCount: Int { nibbles.count + scales.count * 2 }
+
+    /// Runs `body` with the descriptor pointer to pass as `b`.
+    public func withDescriptor<R>(_ body: (UnsafeRawPointer) throws -> R) rethrows -> R {
+        try nibbles.withUnsafeBufferPointer { nb in
+            try scales.withUnsafeBufferPointer { sb in
+                descriptor.pointee.nibbles = nb.baseAddress
+                descriptor.pointee.scales = sb.baseAddress
+                return try body(UnsafeRawPointer(descriptor))
             }
         }
     }

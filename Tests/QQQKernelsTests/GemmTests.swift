@@ -44,11 +44,11 @@ struct GemmTests {
         switch type {
         case .f16: bf = bf.map { Float(Float16($0)) }
         case .bf16: bf = bf.map { Float(bitPattern: $0.bitPattern & 0xFFFF_0000) }
-        case .f32: break
+        case .f32, .q4g128: break
         }
         let braw: [UInt8] = {
             switch type {
-            case .f32: return bf.withUnsafeBytes { Array($0) }
+            case .f32, .q4g128: return bf.withUnsafeBytes { Array($0) }
             case .f16: return bf.map { Float16($0).bitPattern }.withUnsafeBytes { Array($0) }
             case .bf16: return bf.map { UInt16($0.bitPattern >> 16) }.withUnsafeBytes { Array($0) }
             }
@@ -105,5 +105,41 @@ struct GemmTests {
         let skipped = KernelPath.allCases.filter { !CPUFeatures.host.supports($0) }
         print("GEMM paths tested: \(Self.paths.map(\.rawValue)); skipped (CPU lacks them): \(skipped.map(\.rawValue))")
         #expect(Self.paths.contains(.portable))
+    }
+}
+
+@Suite("W4A16 GEMM vs scalar reference")
+struct W4A16Tests {
+    @Test(arguments: [(1, 1, 128), (2, 33, 576), (5, 577, 96), (64, 31, 1536), (130, 17, 640)])
+    func matchesDequantizedReference(shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        var rng = TestRNG(state: UInt64(m * 31 + n * 7 + k))
+        let groups = (k + 127) / 128
+        let nib = (0..<(n * k / 2)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+        let scales = (0..<(n * groups)).map { _ in Float16(0.001 + abs(rng.float()) * 0.05).bitPattern }
+        var w = [Float](repeating: 0, count: n * k)
+        for r in 0..<n {
+            for c in 0..<k {
+                let b = nib[r * k / 2 + c / 2]
+                let v = Int(c % 2 == 0 ? b & 15 : b >> 4)
+                w[r * k + c] = Float(v < 8 ? v : v - 16) * Float(Float16(bitPattern: scales[r * groups + c / 128]))
+            }
+        }
+        let a = (0..<(m * k)).map { _ in rng.float() }
+        var want = [Float](repeating: 0, count: m * n)
+        referenceGemm(m: m, n: n, k: k, a: a, lda: k, b: w, ldb: k, layout: .nk, c: &want, ldc: n, accumulate: false)
+        let matrix = try Q4G128Matrix(nibbles: nib, scales: scales, n: n, k: k)
+        for path in GemmTests.paths {
+            for threads in [1, 2] {
+                var got = [Float](repeating: 0, count: m * n)
+                matrix.withDescriptor { d in
+                    Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: d, ldb: k, bType: .q4g128, bLayout: .nk,
+                               c: &got, ldc: n, threads: threads, path: path)
+                }
+                let scale = w.map { abs($0) }.max()! * Float(k).squareRoot()
+                let err = zip(got, want).map { abs($0 - $1) }.max()! / scale
+                #expect(err < 2e-6, "path \(path) threads \(threads) m\(m) n\(n) k\(k): \(err)")
+            }
+        }
     }
 }

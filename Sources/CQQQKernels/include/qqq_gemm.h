@@ -13,7 +13,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-enum { QQQ_B_F32 = 0, QQQ_B_F16 = 1, QQQ_B_BF16 = 2 };
+enum { QQQ_B_F32 = 0, QQQ_B_F16 = 1, QQQ_B_BF16 = 2, QQQ_B_Q4G128 = 3 };
+
+/// B of type QQQ_B_Q4G128 (W4A16: int4 weights, fp16 scale per 128 inputs, dequantized on the fly;
+/// NK layout only, ldb must equal k): b points to this descriptor.
+typedef struct {
+    const uint8_t *nibbles;  // [N][K/2], signed int4, even k in the low nibble
+    const uint16_t *scales;  // [N][ceil(K/128)] fp16
+    int64_t k;
+} qqq_q4_matrix;
 enum { QQQ_B_NK = 0, QQQ_B_KN = 1 };
 enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
 

@@ -9,8 +9,17 @@
 #define MC 96
 #define NC 1024
 
+static inline float FN(load_q4)(const qqq_q4_matrix *q, int64_t idx) {
+    int64_t row = idx / q->k, col = idx % q->k;
+    uint8_t byte = q->nibbles[row * (q->k / 2) + col / 2];
+    int v = (col & 1) ? byte >> 4 : byte & 15;
+    float s = qqq_h2f(q->scales[row * ((q->k + 127) / 128) + col / 128]);
+    return (float)(v < 8 ? v : v - 16) * s;
+}
+
 static inline float FN(load_b)(const void *b, int64_t idx, int btype) {
     switch (btype) {
+    case QQQ_B_Q4G128: return FN(load_q4)((const qqq_q4_matrix *)b, idx);
     case QQQ_B_F16:
 #if QQQ_AVX2
         return _cvtsh_ss(((const uint16_t *)b)[idx]);
@@ -27,6 +36,26 @@ static inline void FN(convert_run)(const void *b, int64_t idx, int btype, float 
     int64_t i = 0;
     if (btype == QQQ_B_F32) { memcpy(dst, (const float *)b + idx, (size_t)count * 4); return; }
 #if QQQ_AVX2
+    if (btype == QQQ_B_Q4G128) {
+        // 16 weights at a time (a 16-aligned run never crosses a 128-group): nibbles -> int8 by a
+        // table shuffle -> int32 -> float, times the group scale.
+        const qqq_q4_matrix *q = (const qqq_q4_matrix *)b;
+        int64_t row = idx / q->k, col = idx % q->k, groups = (q->k + 127) / 128;
+        const uint8_t *src = q->nibbles + row * (q->k / 2);
+        const __m128i table = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1), m4 = _mm_set1_epi8(15);
+        for (; i < count && ((col + i) & 15); i++) dst[i] = FN(load_q4)(q, idx + i);
+        for (; i + 16 <= count; i += 16) {
+            int64_t c = col + i;
+            __m128i bytes = _mm_loadl_epi64((const __m128i *)(src + c / 2));
+            __m128i nib = _mm_unpacklo_epi8(_mm_and_si128(bytes, m4), _mm_and_si128(_mm_srli_epi16(bytes, 4), m4));
+            __m128i v = _mm_shuffle_epi8(table, nib);
+            __m256 s = _mm256_set1_ps(_cvtsh_ss(q->scales[row * groups + c / 128]));
+            _mm256_storeu_ps(dst + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(v)), s));
+            _mm256_storeu_ps(dst + i + 8, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(v, 8))), s));
+        }
+        for (; i < count; i++) dst[i] = FN(load_q4)(q, idx + i);
+        return;
+    }
     if (btype == QQQ_B_F16) {
         const uint16_t *s = (const uint16_t *)b + idx;
         for (; i + 8 <= count; i += 8)

@@ -134,85 +134,74 @@ static inline int32_t FN(hsum128)(__m128i v) {
     return _mm_cvtsi128_si32(v);
 }
 
-// Two 16-entry tables (out0 in lane 0, out1 in lane 1) from the pair's two fp16 group scales.
+// Two 16-entry tables (out0 in lane 0, out1 in lane 1) from the pair's two fp16 group scales:
+// w8[v] = clamp(rne(q(v) * s), -127, 127) for the 16 nibble values v.
 static inline __m256i FN(pair_tables)(const uint16_t *gs) {
-    static const float qv[16] = {0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1};
-    __m128i lanes[2];
-    for (int o = 0; o < 2; o++) {
-        __m128 s = _mm_set1_ps(_cvtsh_ss(gs[o]));
-        __m128i i0 = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(qv + 0), s));
-        __m128i i1 = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(qv + 4), s));
-        __m128i i2 = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(qv + 8), s));
-        __m128i i3 = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(qv + 12), s));
-        __m128i b = _mm_packs_epi16(_mm_packs_epi32(i0, i1), _mm_packs_epi32(i2, i3));
-        lanes[o] = _mm_max_epi8(b, _mm_set1_epi8(-127));
-    }
-    return _mm256_set_m128i(lanes[1], lanes[0]);
+    const __m256 q0 = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), q1 = _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
+    __m256 s0 = _mm256_set1_ps(_cvtsh_ss(gs[0])), s1 = _mm256_set1_ps(_cvtsh_ss(gs[1]));
+    __m256i a0 = _mm256_cvtps_epi32(_mm256_mul_ps(q0, s0)), a1 = _mm256_cvtps_epi32(_mm256_mul_ps(q1, s0));
+    __m256i b0 = _mm256_cvtps_epi32(_mm256_mul_ps(q0, s1)), b1 = _mm256_cvtps_epi32(_mm256_mul_ps(q1, s1));
+    // packs work per 128-bit lane; the permute restores [out0 v0..15 | out1 v0..15].
+    __m256i w = _mm256_packs_epi16(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(b0, b1));
+    w = _mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    return _mm256_max_epi8(w, _mm256_set1_epi8(-127));
 }
 
-#define QQQ_MB 64  // tokens per block: their activations stay in L2 while the weights stream
+#define QQQ_MB 64         // tokens per block: their activations stay in L2 while the weights stream
+#define QQQ_MAX_GROUPS 1024
 
-static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, const uint8_t *ua, int64_t lda,
-                         const float *sigma, const void *packed, const int32_t *qsum, const uint16_t *gscales,
-                         const float *scale, const float *bias, int64_t n, int64_t pair0, int64_t pair1,
-                         float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
-    const int64_t chunks = k / 32, groups = (k + 127) / 128;
+// One tile: ROWS (1..4) tokens x one output pair. Forced inline so each ROWS is its own copy with
+// no work for absent rows.
+static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int format, int64_t chunks,
+        const int8_t *a, const uint8_t *ua, int64_t lda, int64_t t0, const uint8_t *wp, const __m256i *tables,
+        __m256i out[4]) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     const __m256i tq = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                                         0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
-    for (int64_t mb = 0; mb < m; mb += QQQ_MB) {
-        int64_t mend = m - mb < QQQ_MB ? m : mb + QQQ_MB;
-        for (int64_t p = pair0; p < pair1; p++) {
-            for (int64_t t0 = mb; t0 < mend; t0 += 4) {
-                int64_t rows = mend - t0 < 4 ? mend - t0 : 4;
-                // Missing rows of a partial tile re-read row t0; their results are dropped.
-                const int64_t r1 = rows > 1 ? 1 : 0, r2 = rows > 2 ? 2 : 0, r3 = rows > 3 ? 3 : 0;
-                __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-                if (format == QQQ_W4_PER_CHANNEL) {
-                    const uint8_t *wp = (const uint8_t *)packed + p * chunks * 32;
-                    const uint8_t *u0 = ua + t0 * lda, *u1 = ua + (t0 + r1) * lda;
-                    const uint8_t *u2 = ua + (t0 + r2) * lda, *u3 = ua + (t0 + r3) * lda;
-                    for (int64_t c0 = 0; c0 < chunks; c0 += 4) {
-                        // int16 partial sums are exact for 4 chunks: |4 * 2 * 2 * 255 * 8| < 32768.
-                        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
-                        int64_t cend = chunks - c0 < 4 ? chunks : c0 + 4;
-                        for (int64_t c = c0; c < cend; c++) {
-                            __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
-                            __m256i wlo = _mm256_shuffle_epi8(tq, _mm256_and_si256(nib, m4));
-                            __m256i whi = _mm256_shuffle_epi8(tq, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+    __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    if (format == QQQ_W4_PER_CHANNEL) {
+        const uint8_t *u0 = ua + t0 * lda, *u1 = u0 + lda, *u2 = u1 + lda, *u3 = u2 + lda;
+        for (int64_t c0 = 0; c0 < chunks; c0 += 4) {
+            // int16 partial sums are exact for 4 chunks: |4 * 2 * 2 * 255 * 8| < 32768.
+            __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
+            int64_t cend = chunks - c0 < 4 ? chunks : c0 + 4;
+            for (int64_t c = c0; c < cend; c++) {
+                __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
+                __m256i wlo = _mm256_shuffle_epi8(tq, _mm256_and_si256(nib, m4));
+                __m256i whi = _mm256_shuffle_epi8(tq, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
 #define QQQ_PC_ROW(S, U)                                                                                   \
     {                                                                                                      \
         __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(U + 32 * c)));        \
         __m256i ahi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(U + 32 * c + 16)));   \
         S = _mm256_add_epi16(S, _mm256_add_epi16(_mm256_maddubs_epi16(alo, wlo), _mm256_maddubs_epi16(ahi, whi))); \
     }
-                            QQQ_PC_ROW(s0, u0) QQQ_PC_ROW(s1, u1) QQQ_PC_ROW(s2, u2) QQQ_PC_ROW(s3, u3)
+                QQQ_PC_ROW(s0, u0)
+                if (ROWS > 1) QQQ_PC_ROW(s1, u1)
+                if (ROWS > 2) QQQ_PC_ROW(s2, u2)
+                if (ROWS > 3) QQQ_PC_ROW(s3, u3)
 #undef QQQ_PC_ROW
-                        }
-                        acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(s0, ones));
-                        acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(s1, ones));
-                        acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(s2, ones));
-                        acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(s3, ones));
-                    }
-                } else {
-                    const int8_t *a0 = a + t0 * lda, *a1 = a + (t0 + r1) * lda;
-                    const int8_t *a2 = a + (t0 + r2) * lda, *a3 = a + (t0 + r3) * lda;
-                    __m256i table = _mm256_setzero_si256();
-                    for (int64_t c = 0; c < chunks; c++) {
-                        __m256i wlo, whi;
-                        if (format == QQQ_W8) {
-                            const int8_t *blk = (const int8_t *)packed + (p * chunks + c) * 64;
-                            wlo = _mm256_loadu_si256((const __m256i *)blk);
-                            whi = _mm256_loadu_si256((const __m256i *)(blk + 32));
-                        } else {
-                            if ((c & 3) == 0) table = FN(pair_tables)(gscales + (p * groups + c / 4) * 2);
-                            __m256i nib = _mm256_loadu_si256((const __m256i *)((const uint8_t *)packed + (p * chunks + c) * 32));
-                            wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
-                            whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
-                        }
-                        // |w| in the unsigned slot, w's sign moved onto the activation: pair sums
-                        // stay within 2*127*127, so vpmaddubsw cannot saturate.
-                        __m256i ulo = _mm256_abs_epi8(wlo), uhi = _mm256_abs_epi8(whi);
+            }
+            acc0 = _mm256_add_epi32(acc0, _mm256_madd_epi16(s0, ones));
+            if (ROWS > 1) acc1 = _mm256_add_epi32(acc1, _mm256_madd_epi16(s1, ones));
+            if (ROWS > 2) acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(s2, ones));
+            if (ROWS > 3) acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(s3, ones));
+        }
+    } else {
+        const int8_t *a0 = a + t0 * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
+        for (int64_t c = 0; c < chunks; c++) {
+            __m256i wlo, whi;
+            if (format == QQQ_W8) {
+                wlo = _mm256_loadu_si256((const __m256i *)(wp + c * 64));
+                whi = _mm256_loadu_si256((const __m256i *)(wp + c * 64 + 32));
+            } else {
+                __m256i table = tables[c >> 2];
+                __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
+                wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
+                whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+            }
+            // |w| in the unsigned slot, w's sign moved onto the activation: pair sums stay within
+            // 2*127*127, so vpmaddubsw cannot saturate.
+            __m256i ulo = _mm256_abs_epi8(wlo), uhi = _mm256_abs_epi8(whi);
 #define QQQ_SG_ROW(ACC, A)                                                                                 \
     {                                                                                                      \
         __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(A + 32 * c)));        \
@@ -221,11 +210,39 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
         __m256i phi = _mm256_maddubs_epi16(uhi, _mm256_sign_epi8(ahi, whi));                               \
         ACC = _mm256_add_epi32(ACC, _mm256_add_epi32(_mm256_madd_epi16(plo, ones), _mm256_madd_epi16(phi, ones))); \
     }
-                        QQQ_SG_ROW(acc0, a0) QQQ_SG_ROW(acc1, a1) QQQ_SG_ROW(acc2, a2) QQQ_SG_ROW(acc3, a3)
+            QQQ_SG_ROW(acc0, a0)
+            if (ROWS > 1) QQQ_SG_ROW(acc1, a1)
+            if (ROWS > 2) QQQ_SG_ROW(acc2, a2)
+            if (ROWS > 3) QQQ_SG_ROW(acc3, a3)
 #undef QQQ_SG_ROW
-                    }
+        }
+    }
+    out[0] = acc0; out[1] = acc1; out[2] = acc2; out[3] = acc3;
+}
+
+static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, const uint8_t *ua, int64_t lda,
+                         const float *sigma, const void *packed, const int32_t *qsum, const uint16_t *gscales,
+                         const float *scale, const float *bias, int64_t n, int64_t pair0, int64_t pair1,
+                         float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
+    const int64_t chunks = k / 32, groups = (k + 127) / 128;
+    const int64_t pair_bytes = format == QQQ_W8 ? chunks * 64 : chunks * 32;
+    __m256i tables[QQQ_MAX_GROUPS];
+    for (int64_t mb = 0; mb < m; mb += QQQ_MB) {
+        int64_t mend = m - mb < QQQ_MB ? m : mb + QQQ_MB;
+        for (int64_t p = pair0; p < pair1; p++) {
+            const uint8_t *wp = (const uint8_t *)packed + p * pair_bytes;
+            // Group tables of this pair, built once and shared by every token of the block.
+            if (format == QQQ_W4_PER_GROUP)
+                for (int64_t g = 0; g < groups; g++) tables[g] = FN(pair_tables)(gscales + (p * groups + g) * 2);
+            for (int64_t t0 = mb; t0 < mend; t0 += 4) {
+                int64_t rows = mend - t0 < 4 ? mend - t0 : 4;
+                __m256i accs[4];
+                switch (rows) {
+                case 4: FN(tile)(4, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
+                case 3: FN(tile)(3, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
+                case 2: FN(tile)(2, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
+                default: FN(tile)(1, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
                 }
-                __m256i accs[4] = {acc0, acc1, acc2, acc3};
                 for (int64_t r = 0; r < rows; r++) {
                     int32_t s0 = FN(hsum128)(_mm256_castsi256_si128(accs[r]));
                     int32_t s1 = FN(hsum128)(_mm256_extracti128_si256(accs[r], 1));
@@ -239,5 +256,6 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
         }
     }
 }
+#undef QQQ_MAX_GROUPS
 #undef QQQ_MB
 #endif

@@ -14,7 +14,7 @@ public struct LoadedModel {
 
 public enum ModelLoader {
     /// Opens a Hugging Face model folder (config.json, safetensors, tokenizer.json).
-    public static func load(directory: String) throws -> LoadedModel {
+    public static func load(directory: String, fakeQuant: Bool = false) throws -> LoadedModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw QQQError.badFile(path: directory, reason: "not a model folder (it does not exist or is not a directory)")
@@ -22,9 +22,22 @@ public enum ModelLoader {
         let config = try ModelConfig.load(directory: directory)
         let checkpoint = try Checkpoint(directory: directory)
         let tokenizer = try Tokenizer.load(directory: directory)
-        let model = try LlamaModel(config: config, checkpoint: checkpoint)
-        let dtype = (try? checkpoint.info("model.layers.0.self_attn.q_proj.weight").dtype.rawValue) ?? "unknown"
+        var factory: LinearFactory?
+        var description: String
+        if let q = config.quantization {
+            guard q.quantMethod == "qqq", q.wbits == nil || q.wbits == 4 else {
+                throw QQQError.unsupported("quantization method '\(q.quantMethod)' (wbits \(q.wbits ?? 0)) in \(config.path): qqq reads its own W4A8 checkpoints")
+            }
+            let group = q.groupSize ?? -1
+            factory = try QuantizedLinearLoader.factory(checkpoint, groupSize: group, fakeQuant: fakeQuant)
+            description = "QQQ W4A8 \(group == 128 ? "g128" : "per-channel")\(fakeQuant ? ", fake-quant float emulation" : ", integer kernels")"
+        } else {
+            guard !fakeQuant else { throw QQQError.invalidInput("--fake-quant needs a quantized checkpoint; \(directory) is not one") }
+            let dtype = (try? checkpoint.info("model.layers.0.self_attn.q_proj.weight").dtype.rawValue) ?? "unknown"
+            description = "\(dtype) weights"
+        }
+        let model = try LlamaModel(config: config, checkpoint: checkpoint, linearFactory: factory)
         return LoadedModel(directory: directory, config: config, checkpoint: checkpoint, tokenizer: tokenizer,
-                           model: model, weightsDescription: "\(dtype) weights")
+                           model: model, weightsDescription: description)
     }
 }

@@ -14,6 +14,7 @@ enum EvalCommand: Command {
             OptionSpec(name: "threads", short: "t", valueName: "n", help: "Worker threads.",
                        defaultValue: "\(ProcessInfo.processInfo.activeProcessorCount)"),
             OptionSpec(name: "plain", help: "Tokenize the file as it is, instead of joining its lines with \"\\n\\n\"."),
+            OptionSpec(name: "fake-quant", help: "Run a quantized model's W4A8 layers as float emulation (a cross-check of the integer kernels)."),
             OptionSpec(name: "profile", help: "Print where the time went (per stage) on stderr."),
             OptionSpec(name: "json", help: "Print the result as JSON on stdout."),
         ],
@@ -34,7 +35,7 @@ enum EvalCommand: Command {
         let json = args.flag("json")
 
         var clock = Stopwatch()
-        let loaded = try ModelLoader.load(directory: modelDir)
+        let loaded = try ModelLoader.load(directory: modelDir, fakeQuant: args.flag("fake-quant"))
         let raw = try readText(textPath)
         let text = args.flag("plain") ? raw : EvalText.joinRows(raw)
         clock.reset()

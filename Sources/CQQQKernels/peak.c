@@ -1,0 +1,101 @@
+// Register-resident loops that measure the FP32 FMA and int8 multiply-accumulate ceilings, and a
+// streaming read for memory bandwidth.
+#include "qqq_peak.h"
+#include "qqq_gemm.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+
+__attribute__((target("avx2,fma"))) static float peak_fma_avx2(int64_t iters) {
+    __m256 a[12];
+    const __m256 x = _mm256_set1_ps(0.999999f), y = _mm256_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) a[i] = _mm256_set1_ps((float)i);
+    for (int64_t it = 0; it < iters; it++) {
+        for (int i = 0; i < 12; i++) a[i] = _mm256_fmadd_ps(a[i], x, y);
+        __asm__ volatile("" : "+x"(a[0]), "+x"(a[1]), "+x"(a[2]), "+x"(a[3]), "+x"(a[4]), "+x"(a[5]));
+    }
+    __m256 s = a[0];
+    for (int i = 1; i < 12; i++) s = _mm256_add_ps(s, a[i]);
+    float out[8];
+    _mm256_storeu_ps(out, s);
+    return out[0];
+}
+
+__attribute__((target("avx2"))) static int32_t peak_int8_avx2(int64_t iters) {
+    __m256i acc[8];
+    __m256i u = _mm256_set1_epi8(3), s = _mm256_set1_epi8(-2), ones = _mm256_set1_epi16(1);
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_set1_epi32(i);
+    for (int64_t it = 0; it < iters; it++) {
+        // The barrier makes u and s opaque each round, so the multiplies cannot be hoisted.
+        __asm__ volatile("" : "+x"(u), "+x"(s));
+        for (int i = 0; i < 8; i++) acc[i] = _mm256_add_epi32(acc[i], _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), ones));
+    }
+    __m256i t = acc[0];
+    for (int i = 1; i < 8; i++) t = _mm256_add_epi32(t, acc[i]);
+    return _mm256_extract_epi32(t, 0);
+}
+
+__attribute__((target("avx2"))) static float read_avx2(const float *x, int64_t count) {
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    int64_t i = 0;
+    for (; i + 32 <= count; i += 32) {
+        s0 = _mm256_add_ps(s0, _mm256_loadu_ps(x + i));
+        s1 = _mm256_add_ps(s1, _mm256_loadu_ps(x + i + 8));
+        s2 = _mm256_add_ps(s2, _mm256_loadu_ps(x + i + 16));
+        s3 = _mm256_add_ps(s3, _mm256_loadu_ps(x + i + 24));
+    }
+    float out[8];
+    _mm256_storeu_ps(out, _mm256_add_ps(_mm256_add_ps(s0, s1), _mm256_add_ps(s2, s3)));
+    float sum = out[0] + out[1] + out[2] + out[3] + out[4] + out[5] + out[6] + out[7];
+    for (; i < count; i++) sum += x[i];
+    return sum;
+}
+#endif
+
+static float peak_fma_portable(int64_t iters) {
+    float a[12][8];
+    for (int i = 0; i < 12; i++) for (int j = 0; j < 8; j++) a[i][j] = (float)i;
+    for (int64_t it = 0; it < iters; it++)
+        for (int i = 0; i < 12; i++) for (int j = 0; j < 8; j++) a[i][j] = a[i][j] * 0.999999f + 1e-7f;
+    float s = 0;
+    for (int i = 0; i < 12; i++) s += a[i][0];
+    return s;
+}
+
+static int32_t peak_int8_portable(int64_t iters) {
+    int32_t acc[8][8] = {{0}};
+    for (int64_t it = 0; it < iters; it++)
+        for (int i = 0; i < 8; i++) for (int j = 0; j < 8; j++) acc[i][j] += 4 * (3 * -2);
+    return acc[0][0];
+}
+
+static float read_portable(const float *x, int64_t count) {
+#pragma clang fp reassociate(on)
+    float s = 0;
+    for (int64_t i = 0; i < count; i++) s += x[i];
+    return s;
+}
+
+float qqq_peak_fma(int path, int64_t iters) {
+#if defined(__x86_64__)
+    if (path == QQQ_PATH_AVX2) return peak_fma_avx2(iters);
+#endif
+    (void)path;
+    return peak_fma_portable(iters);
+}
+
+int32_t qqq_peak_int8(int path, int64_t iters) {
+#if defined(__x86_64__)
+    if (path == QQQ_PATH_AVX2) return peak_int8_avx2(iters);
+#endif
+    (void)path;
+    return peak_int8_portable(iters);
+}
+
+float qqq_read_floats(int path, const float *x, int64_t count) {
+#if defined(__x86_64__)
+    if (path == QQQ_PATH_AVX2) return read_avx2(x, count);
+#endif
+    (void)path;
+    return read_portable(x, count);
+}

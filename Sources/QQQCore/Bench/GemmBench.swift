@@ -1,0 +1,123 @@
+import Foundation
+import QQQKernels
+
+/// `qqq bench`: GEMM speed of every kernel over shapes, token counts, threads and CPU paths.
+public enum GemmBench {
+    public struct Shape: Codable, Sendable, Hashable {
+        public let k: Int
+        public let n: Int
+        public let label: String
+        public init(k: Int, n: Int, label: String) { self.k = k; self.n = n; self.label = label }
+    }
+
+    public struct Options: Sendable {
+        public var shapes: [Shape]
+        public var tokens: [Int]
+        public var threads: [Int]
+        public var kernels: [BenchKernel]
+        public var paths: [KernelPath]
+        public var hot: Bool
+        public var minSeconds: Double
+        /// Weights cycle through copies until this many bytes (twice a 32 MB L3), unless `hot`.
+        public var coldBytes: Int
+        public init(shapes: [Shape], tokens: [Int], threads: [Int], kernels: [BenchKernel], paths: [KernelPath],
+                    hot: Bool = false, minSeconds: Double = 0.3, coldBytes: Int = 64 << 20) {
+            self.shapes = shapes; self.tokens = tokens; self.threads = threads; self.kernels = kernels
+            self.paths = paths; self.hot = hot; self.minSeconds = minSeconds; self.coldBytes = coldBytes
+        }
+    }
+
+    public struct Cell: Codable, Sendable {
+        public let shape: Shape
+        public let m: Int
+        public let threads: Int
+        public let path: String
+        public let kernel: BenchKernel
+        public let copies: Int
+        public let weightBytes: Int
+        public let timing: BenchTiming
+        public var gops: Double { 2 * Double(m) * Double(shape.n) * Double(shape.k) / timing.median / 1e9 }
+        public var weightGBs: Double { Double(weightBytes) / timing.median / 1e9 }
+        /// Filled after the run: speed relative to FP32 / FP16 in the same (shape, M, threads, path).
+        public var speedupVsFP32: Double?
+        public var speedupVsFP16: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case shape, m, threads, path, kernel, copies, weightBytes, timing, gops, weightGBs, speedupVsFP32, speedupVsFP16
+        }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(shape, forKey: .shape); try c.encode(m, forKey: .m); try c.encode(threads, forKey: .threads)
+            try c.encode(path, forKey: .path); try c.encode(kernel, forKey: .kernel); try c.encode(copies, forKey: .copies)
+            try c.encode(weightBytes, forKey: .weightBytes); try c.encode(timing, forKey: .timing)
+            try c.encode(gops, forKey: .gops); try c.encode(weightGBs, forKey: .weightGBs)
+            try c.encodeIfPresent(speedupVsFP32, forKey: .speedupVsFP32); try c.encodeIfPresent(speedupVsFP16, forKey: .speedupVsFP16)
+        }
+        public init(from decoder: Decoder) throws { fatalError("not decoded") }
+        init(shape: Shape, m: Int, threads: Int, path: String, kernel: BenchKernel, copies: Int, weightBytes: Int, timing: BenchTiming) {
+            self.shape = shape; self.m = m; self.threads = threads; self.path = path; self.kernel = kernel
+            self.copies = copies; self.weightBytes = weightBytes; self.timing = timing
+        }
+    }
+
+    /// The default shapes: LLaMA-2-7B's and SmolLM2-135M's linears.
+    public static let defaultShapes = [
+        Shape(k: 4096, n: 4096, label: "llama2-7b q/k/v/o"), Shape(k: 4096, n: 11008, label: "llama2-7b gate/up"),
+        Shape(k: 11008, n: 4096, label: "llama2-7b down"), Shape(k: 576, n: 576, label: "smollm2 q/o"),
+        Shape(k: 576, n: 1536, label: "smollm2 gate/up"), Shape(k: 1536, n: 576, label: "smollm2 down"),
+    ]
+
+    /// The distinct linear shapes of a model config (q, k/v, o, gate/up, down).
+    public static func shapes(of c: ModelConfig) -> [Shape] {
+        let q = c.numHeads * c.headDim, kv = c.numKVHeads * c.headDim
+        let all = [Shape(k: c.hiddenSize, n: q, label: "q_proj"), Shape(k: c.hiddenSize, n: kv, label: "k/v_proj"),
+                   Shape(k: q, n: c.hiddenSize, label: "o_proj"), Shape(k: c.hiddenSize, n: c.intermediateSize, label: "gate/up_proj"),
+                   Shape(k: c.intermediateSize, n: c.hiddenSize, label: "down_proj")]
+        var seen = Set<[Int]>()
+        return all.filter { seen.insert([$0.k, $0.n]).inserted }
+    }
+
+    /// Runs the grid; `progress(done, total, cell)` after each cell.
+    public static func run(_ o: Options, progress: ((Int, Int, Cell) -> Void)? = nil) throws -> [Cell] {
+        let total = o.shapes.count * o.kernels.count * o.paths.count * o.tokens.count * o.threads.count
+        var cells: [Cell] = []
+        let maxM = o.tokens.max() ?? 1
+        for shape in o.shapes {
+            var rng = BenchRNG(state: UInt64(shape.k * 31 + shape.n))
+            var x = [Float](repeating: 0, count: maxM * shape.k)
+            for i in 0..<x.count { x[i] = Float(Int(rng.next() % 2001) - 1000) * 1e-3 }
+            var y = [Float](repeating: 0, count: maxM * shape.n)
+            for kernel in o.kernels {
+                let prepared = try PreparedKernel(kernel: kernel, k: shape.k, n: shape.n, minBytes: o.hot ? 0 : o.coldBytes,
+                                                  seed: UInt64(shape.k + shape.n))
+                for path in o.paths {
+                    for m in o.tokens {
+                        for threads in o.threads {
+                            let timing = try x.withUnsafeBufferPointer { xp in
+                                try y.withUnsafeMutableBufferPointer { yp in
+                                    try BenchTiming.measure(minSeconds: o.minSeconds) { i in
+                                        try prepared.run(x: xp.baseAddress!, m: m, y: yp.baseAddress!, copy: i, threads: threads, path: path)
+                                    }
+                                }
+                            }
+                            let cell = Cell(shape: shape, m: m, threads: threads, path: path.rawValue, kernel: kernel,
+                                            copies: prepared.copies, weightBytes: prepared.bytesPerCopy, timing: timing)
+                            cells.append(cell)
+                            progress?(cells.count, total, cell)
+                        }
+                    }
+                }
+            }
+        }
+        for i in cells.indices {
+            let c = cells[i]
+            func base(_ k: BenchKernel) -> Cell? {
+                cells.first { $0.kernel == k && $0.shape == c.shape && $0.m == c.m && $0.threads == c.threads && $0.path == c.path }
+            }
+            if let f = base(.fp32) { cells[i].speedupVsFP32 = f.timing.median / c.timing.median }
+            if let f = base(.fp16) { cells[i].speedupVsFP16 = f.timing.median / c.timing.median }
+        }
+        return cells
+    }
+}
+

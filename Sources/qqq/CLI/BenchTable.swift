@@ -1,0 +1,32 @@
+import Foundation
+import QQQCore
+import QQQKernels
+
+/// The llama-bench style markdown table of `qqq bench`.
+enum BenchTable {
+    static func print(header h: BenchHeader, cells: [GemmBench.Cell], peaks: [Int: MachinePeaks]) {
+        emit("qqq bench: \(h.cpu) [\(h.features)], path \(h.paths.joined(separator: ",")), threads \(h.threads.map(String.init).joined(separator: ",")), \(h.build) build, weights \(h.weights)")
+        for p in h.peaks {
+            emit(String(format: "ceilings (%d thread%@): FP32 FMA %.1f GFLOP/s, int8 MAC %.1f GMAC/s (%.1f GOPS), memory read %.1f GB/s",
+                        p.threads, p.threads == 1 ? "" : "s", p.fp32GFLOPs, p.int8GMACs, 2 * p.int8GMACs, p.memoryGBs))
+        }
+        emit("")
+        var columns = ["shape KxN", "M", "thr", "kernel", "ms", "±%", "GOPS", "GB/s", "x FP32", "x FP16"]
+        if !peaks.isEmpty { columns += ["% ceil", "% mem"] }
+        emit("| " + columns.joined(separator: " | ") + " |")
+        emit("|" + columns.map { _ in "---:" }.joined(separator: "|") + "|")
+        for c in cells {
+            var row = ["\(c.shape.k)x\(c.shape.n)" + (h.paths.count > 1 ? " \(c.path)" : ""), "\(c.m)", "\(c.threads)", c.kernel.rawValue,
+                       String(format: "%.3f", c.timing.median * 1e3), String(format: "%.1f", c.timing.spread * 100),
+                       String(format: "%.1f", c.gops), String(format: "%.1f", c.weightGBs),
+                       c.speedupVsFP32.map { String(format: "%.2f", $0) } ?? "-", c.speedupVsFP16.map { String(format: "%.2f", $0) } ?? "-"]
+            if let p = peaks[c.threads] {
+                let ceiling = c.kernel.isInteger ? 2 * p.int8GMACs : p.fp32GFLOPs
+                row += [String(format: "%.0f", 100 * c.gops / ceiling), String(format: "%.0f", 100 * c.weightGBs / p.memoryGBs)]
+            } else if !peaks.isEmpty {
+                row += ["-", "-"]
+            }
+            emit("| " + row.joined(separator: " | ") + " |")
+        }
+    }
+}
