@@ -1,0 +1,83 @@
+import Foundation
+
+/// GPTQ's layer Hessian `H = (2/n) * sum over windows of XᵀX` (QQQ-METHOD 4.2), K x K.
+/// Each call to `add` is one calibration window and counts 1 in n, whatever its token count.
+/// Storage is fp32 like the reference; only the upper triangle is accumulated (symmetric
+/// rank-k update, half the arithmetic of a full XᵀX) and mirrored when read.
+public final class Hessian {
+    public let columns: Int
+    public private(set) var windows: Int = 0
+    /// Raw sum of XᵀX (upper triangle incl. diagonal is valid).
+    private var sum: [Float]
+    /// Token chunk transposed at a time (bounds the scratch to columns * chunk floats).
+    private let tokenChunk = 256
+
+    public init(columns: Int) {
+        self.columns = max(0, columns)
+        sum = [Float](repeating: 0, count: self.columns * self.columns)
+    }
+
+    /// Adds one window: `x` is [tokens x columns] row-major fp32.
+    public func add(x: UnsafePointer<Float>, tokens: Int) {
+        windows += 1
+        if tokens <= 0 || columns == 0 { return }
+        let k = columns
+        var xt = [Float](repeating: 0, count: k * min(tokens, tokenChunk))
+        sum.withUnsafeMutableBufferPointer { s in
+            xt.withUnsafeMutableBufferPointer { xtb in
+                var t0 = 0
+                while t0 < tokens {
+                    let tn = min(tokenChunk, tokens - t0)
+                    let xc = x + t0 * k
+                    // Xt [k x tn] so that each row strip of H is a plain row-major product.
+                    QuantMatrixOps.transpose(rows: tn, cols: k, src: xc, lds: k, dst: xtb.baseAddress!, ldd: tn)
+                    let strip = 64
+                    var i0 = 0
+                    while i0 < k {
+                        let mb = min(strip, k - i0)
+                        // H[i0..<i0+mb, i0..<k] += Xt[i0..<i0+mb, :] * X[:, i0..<k]
+                        QuantMatrixOps.gemm(m: mb, n: k - i0, k: tn, alpha: 1,
+                                            a: xtb.baseAddress! + i0 * tn, lda: tn,
+                                            b: xc + i0, ldb: k,
+                                            c: s.baseAddress! + i0 * k + i0, ldc: k)
+                        i0 += mb
+                    }
+                    t0 += tn
+                }
+            }
+        }
+    }
+
+    /// Convenience for Swift arrays: `x.count` must be a multiple of `columns`.
+    public func add(_ x: [Float]) throws {
+        guard columns > 0, x.count % columns == 0 else {
+            throw QQQError.invalidInput("Hessian.add: \(x.count) values is not a whole number of rows of \(columns)")
+        }
+        x.withUnsafeBufferPointer { add(x: $0.baseAddress!, tokens: x.count / columns) }
+    }
+
+    /// Adds another accumulator's windows (e.g. from a second thread).
+    public func merge(_ other: Hessian) throws {
+        guard other.columns == columns else {
+            throw QQQError.invalidInput("Hessian.merge: \(other.columns) columns vs \(columns)")
+        }
+        for i in 0..<sum.count { sum[i] += other.sum[i] }
+        windows += other.windows
+    }
+
+    /// The full symmetric `(2/n) Σ XᵀX`, K x K row-major (all zero before any window).
+    public func matrix() -> [Float] {
+        let k = columns
+        var h = [Float](repeating: 0, count: k * k)
+        if windows == 0 { return h }
+        let f = Float(2.0 / Double(windows))
+        for i in 0..<k {
+            for j in i..<k {
+                let v = sum[i * k + j] * f
+                h[i * k + j] = v
+                h[j * k + i] = v
+            }
+        }
+        return h
+    }
+}
