@@ -31,7 +31,7 @@ public final class Hessian {
                     let xc = x + t0 * k
                     // Xt [k x tn] so that each row strip of H is a plain row-major product.
                     QuantMatrixOps.transpose(rows: tn, cols: k, src: xc, lds: k, dst: xtb.baseAddress!, ldd: tn)
-                    let strip = 64
+                    let strip = 192
                     var i0 = 0
                     while i0 < k {
                         let mb = min(strip, k - i0)

@@ -1,4 +1,5 @@
 import Foundation
+import QQQKernels
 
 /// The quantizer's only dense matrix product, kept behind one function so it can later be routed
 /// to the SIMD `Gemm.sgemm` of QQQKernels without touching the algorithms.
@@ -11,34 +12,37 @@ enum QuantMatrixOps {
                      b: UnsafePointer<Float>, ldb: Int,
                      c: UnsafeMutablePointer<Float>, ldc: Int) {
         if m <= 0 || n <= 0 || k <= 0 { return }
-        let kc = 128, nc = 512
-        let rowBlocks = (m + 3) / 4
-        let threads = min(ProcessInfo.processInfo.activeProcessorCount, max(1, rowBlocks / 4))
-        // Work ~ m*n*k: don't pay for thread wake-ups on tiny products.
-        let parallel = threads > 1 && m * n * k >= 1 << 18
-        let chunks = parallel ? threads * 4 : 1
-        let blocksPerChunk = (rowBlocks + chunks - 1) / chunks
-        let body: (Int) -> Void = { chunk in
-            let r0 = chunk * blocksPerChunk * 4
-            let r1 = min(m, r0 + blocksPerChunk * 4)
-            if r0 >= r1 { return }
-            var p0 = 0
-            while p0 < k {
-                let pk = min(kc, k - p0)
-                var j0 = 0
-                while j0 < n {
-                    let jn = min(nc, n - j0)
-                    panel(rows: r0..<r1, j0: j0, jn: jn, p0: p0, pk: pk, alpha: alpha,
-                          a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
-                    j0 += jn
-                }
-                p0 += pk
-            }
+        if alpha == 1 {
+            Gemm.sgemm(m: m, n: n, k: k, a: a, lda: lda, b: UnsafeRawPointer(b), ldb: ldb, bType: .f32, bLayout: .kn,
+                       c: c, ldc: ldc, accumulate: true)
+            return
         }
-        if parallel {
-            DispatchQueue.concurrentPerform(iterations: chunks, execute: body)
-        } else {
-            body(0)
+        // alpha folded into a scaled copy of A (A is the small operand in GPTQ's update).
+        var scaled = [Float](repeating: 0, count: m * k)
+        for i in 0..<m { for p in 0..<k { scaled[i * k + p] = alpha * a[i * lda + p] } }
+        scaled.withUnsafeBufferPointer { sa in
+            Gemm.sgemm(m: m, n: n, k: k, a: sa.baseAddress!, lda: k, b: UnsafeRawPointer(b), ldb: ldb, bType: .f32,
+                       bLayout: .kn, c: c, ldc: ldc, accumulate: true)
+        }
+    }
+
+    /// The former portable loops, kept as the scalar reference of `gemm` for tests.
+    static func gemmReference(m: Int, n: Int, k: Int, alpha: Float,
+                              a: UnsafePointer<Float>, lda: Int,
+                              b: UnsafePointer<Float>, ldb: Int,
+                              c: UnsafeMutablePointer<Float>, ldc: Int) {
+        if m <= 0 || n <= 0 || k <= 0 { return }
+        let kc = 128, nc = 512
+        var p0 = 0
+        while p0 < k {
+            let pk = min(kc, k - p0)
+            var j0 = 0
+            while j0 < n {
+                let jn = min(nc, n - j0)
+                panel(rows: 0..<m, j0: j0, jn: jn, p0: p0, pk: pk, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, c: c, ldc: ldc)
+                j0 += jn
+            }
+            p0 += pk
         }
     }
 

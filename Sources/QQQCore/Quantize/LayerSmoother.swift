@@ -1,0 +1,183 @@
+import Foundation
+
+/// Adaptive smoothing of one layer (QQQ-METHOD §2): for each group (qkv after input_layernorm,
+/// gate/up after post_attention_layernorm, up→down; v→o only when the KV head count equals the head
+/// count), search the outlier threshold t whose scales s = max(1, |x_c|max / t) minimise the output MSE
+/// under W4/A8 fake quantization, then fold s into the norms and weights (exact in float).
+public struct LayerSmoother {
+    public struct Choice: Codable {
+        public let group: String
+        public let threshold: Double
+        public let candidates: Int
+        public let evaluations: Int
+        public let loss: Double
+        public let baselineLoss: Double   // loss at t = bound (no smoothing)
+        public let scaledChannels: Int
+    }
+
+    let math: LayerMath
+    let options: QuantizeOptions
+
+    /// Searches and applies the scales of every group of `layer`, on the windows `inputs` ([T][hidden] each).
+    func smooth(_ L: inout LayerWeights, inputs: [UnsafePointer<Float>]) throws -> [Choice] {
+        let c = math.config
+        let t = math.tokens, h = c.hiddenSize, inter = c.intermediateSize
+        let (qd, kvd) = (math.qDim, math.kvDim)
+        let s = inputs.count
+        var choices: [Choice] = []
+        // Group inputs of the fp layer (smoothing is exact in float, so they stay valid as groups are folded).
+        var a1 = [Float](repeating: 0, count: s * t * h)       // input_layernorm outputs
+        var a2 = [Float](repeating: 0, count: s * t * h)       // post_attention_layernorm outputs
+        var a3 = [Float](repeating: 0, count: s * t * inter)   // silu(gate) * up
+        var attnOut = [Float](repeating: 0, count: s * t * qd) // targets of the qkv group
+        var scratchH = [Float](repeating: 0, count: t * h)
+        var up = [Float](repeating: 0, count: t * inter)
+        for (w, x) in inputs.enumerated() {
+            a1.withUnsafeMutableBufferPointer { b in math.rmsNorm(x, weight: L.ln1, out: b.baseAddress! + w * t * h) }
+            attnOut.withUnsafeMutableBufferPointer { ab in
+                a1.withUnsafeBufferPointer { a in
+                    math.attention(a.baseAddress! + w * t * h, wq: L.w[0], wk: L.w[1], wv: L.w[2], bias: L.bias, out: ab.baseAddress! + w * t * qd)
+                }
+                scratchH.withUnsafeMutableBufferPointer { sh in
+                    math.linear(ab.baseAddress! + w * t * qd, L.w[3], n: h, k: qd, out: sh.baseAddress!)
+                    for i in 0..<(t * h) { sh[i] += x[i] }  // h1 = x + o(attn)
+                    a2.withUnsafeMutableBufferPointer { b in math.rmsNorm(sh.baseAddress!, weight: L.ln2, out: b.baseAddress! + w * t * h) }
+                }
+            }
+            a2.withUnsafeBufferPointer { a in
+                a3.withUnsafeMutableBufferPointer { b in
+                    up.withUnsafeMutableBufferPointer { u in
+                        math.swiglu(a.baseAddress! + w * t * h, wg: L.w[4], wu: L.w[5], up: u.baseAddress!, out: b.baseAddress! + w * t * inter)
+                    }
+                }
+            }
+        }
+        let g = options.groupSize
+        let tokens = Double(s * t)
+
+        // Group 1: q, k, v after input_layernorm; loss measured after attention.
+        var scratchA = [Float](repeating: 0, count: t * h)
+        var out = [Float](repeating: 0, count: t * max(qd, inter, h))
+        let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
+            var wq = L.w[0], wk = L.w[1], wv = L.w[2]
+            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] {
+                var wm = [wq, wk, wv][m]
+                try SmoothFold.scaleColumns(&wm, rows: n, columns: h, by: sc)
+                FakeQuant.weightsMinMax(&wm, rows: n, columns: h, groupSize: g)
+                if m == 0 { wq = wm } else if m == 1 { wk = wm } else { wv = wm }
+            }
+            var loss = 0.0
+            for w in 0..<s {
+                prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA)
+                scratchA.withUnsafeBufferPointer { xa in
+                    out.withUnsafeMutableBufferPointer { o in
+                        math.attention(xa.baseAddress!, wq: wq, wk: wk, wv: wv, bias: L.bias, out: o.baseAddress!)
+                        attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
+                    }
+                }
+            }
+            return loss / tokens
+        }
+        try SmoothFold.divide(&L.ln1, by: qkv.scales)
+        for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&L.w[m], rows: n, columns: h, by: qkv.scales) }
+        choices.append(qkv.choice)
+
+        // Group 3: gate and up after post_attention_layernorm; loss on silu(gate) * up.
+        var upScratch = [Float](repeating: 0, count: t * inter)
+        let ug = try search(name: "gate/up", input: a2, channels: h) { sc in
+            var wg = L.w[4], wu = L.w[5]
+            try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
+            try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
+            FakeQuant.weightsMinMax(&wg, rows: inter, columns: h, groupSize: g)
+            FakeQuant.weightsMinMax(&wu, rows: inter, columns: h, groupSize: g)
+            var loss = 0.0
+            for w in 0..<s {
+                prepareInput(a2, window: w, width: h, scales: sc, into: &scratchA)
+                scratchA.withUnsafeBufferPointer { xa in
+                    out.withUnsafeMutableBufferPointer { o in
+                        upScratch.withUnsafeMutableBufferPointer { u in
+                            math.swiglu(xa.baseAddress!, wg: wg, wu: wu, up: u.baseAddress!, out: o.baseAddress!)
+                        }
+                        a3.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * inter, count: t * inter) }
+                    }
+                }
+            }
+            return loss / tokens
+        }
+        try SmoothFold.divide(&L.ln2, by: ug.scales)
+        try SmoothFold.scaleColumns(&L.w[4], rows: inter, columns: h, by: ug.scales)
+        try SmoothFold.scaleColumns(&L.w[5], rows: inter, columns: h, by: ug.scales)
+        choices.append(ug.choice)
+
+        // Group 4: down_proj on silu(gate) * up; the inverse scale goes into the rows of up.
+        var scratchI = [Float](repeating: 0, count: t * inter)
+        var target = [Float](repeating: 0, count: s * t * h)
+        for w in 0..<s {
+            a3.withUnsafeBufferPointer { a in
+                target.withUnsafeMutableBufferPointer { y in math.linear(a.baseAddress! + w * t * inter, L.w[6], n: h, k: inter, out: y.baseAddress! + w * t * h) }
+            }
+        }
+        let dn = try search(name: "down", input: a3, channels: inter) { sc in
+            var wd = L.w[6]
+            try SmoothFold.scaleColumns(&wd, rows: h, columns: inter, by: sc)
+            FakeQuant.weightsMinMax(&wd, rows: h, columns: inter, groupSize: g)
+            var loss = 0.0
+            for w in 0..<s {
+                prepareInput(a3, window: w, width: inter, scales: sc, into: &scratchI)
+                scratchI.withUnsafeBufferPointer { xa in
+                    out.withUnsafeMutableBufferPointer { o in
+                        math.linear(xa.baseAddress!, wd, n: h, k: inter, out: o.baseAddress!)
+                        target.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * h, count: t * h) }
+                    }
+                }
+            }
+            return loss / tokens
+        }
+        try SmoothFold.scaleColumns(&L.w[6], rows: h, columns: inter, by: dn.scales)
+        try SmoothFold.divideRows(&L.w[5], rows: inter, columns: h, by: dn.scales)
+        choices.append(dn.choice)
+        return choices
+    }
+
+    /// Window w of `input`, divided by the scales and fake-quantized per token (Qa).
+    private func prepareInput(_ input: [Float], window w: Int, width: Int, scales: [Float], into out: inout [Float]) {
+        let t = math.tokens
+        input.withUnsafeBufferPointer { src in
+            out.withUnsafeMutableBufferPointer { dst in
+                let base = src.baseAddress! + w * t * width
+                for r in 0..<t {
+                    for c in 0..<width { dst[r * width + c] = base[r * width + c] / scales[c] }
+                }
+                FakeQuant.activationsPerToken(dst.baseAddress!, tokens: t, channels: width)
+            }
+        }
+    }
+
+    private func search(name: String, input: [Float], channels: Int,
+                        loss: ([Float]) throws -> Double) throws -> (scales: [Float], choice: Choice) {
+        var stats = SmoothChannelStats(channels: channels)
+        input.withUnsafeBufferPointer { stats.add(x: $0.baseAddress!, tokens: input.count / channels) }
+        let candidates = SmoothThresholds.candidates(gmax: stats.gmax, gmin: stats.gmin)
+        guard !candidates.isEmpty else {
+            return ([Float](repeating: 1, count: channels),
+                    Choice(group: name, threshold: 0, candidates: 0, evaluations: 0, loss: 0, baselineLoss: 0, scaledChannels: 0))
+        }
+        var cache: [Int: Double] = [:]
+        func evaluate(_ threshold: Double) throws -> Double {
+            let key = Int((threshold * 1e6).rounded())
+            if let hit = cache[key] { return hit }
+            let value = try loss(SmoothThresholds.scales(stats, threshold: threshold))
+            cache[key] = value
+            return value
+        }
+        let outcome = options.smoothSearch == "full"
+            ? try SmoothSearch.search(candidates: candidates, loss: { try evaluate($0) })
+            : try SmoothSearch.coarseToFine(candidates: candidates, loss: { try evaluate($0) })
+        guard let best = outcome else { throw QQQError.numerical("smoothing search of \(name) found no candidate") }
+        let baseline = try evaluate(candidates[0])
+        let scales = SmoothThresholds.scales(stats, threshold: best.threshold)
+        return (scales, Choice(group: name, threshold: best.threshold, candidates: candidates.count,
+                               evaluations: cache.count, loss: best.loss, baselineLoss: baseline,
+                               scaledChannels: scales.filter { $0 > 1 }.count))
+    }
+}

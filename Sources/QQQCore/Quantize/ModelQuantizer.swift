@@ -1,0 +1,313 @@
+import Foundation
+import QQQKernels
+
+/// `qqq quantize`: calibration, adaptive smoothing and GPTQ layer by layer, then the packed W4A8
+/// checkpoint. The checkpoint is streamed one layer at a time from the mapped file; the calibration
+/// activations of all windows ([nsamples][seqlen][hidden] fp32) are the largest buffer and are sized
+/// up front.
+///
+/// Within a layer GPTQ runs "true sequential" (as GPTQModel does): q/k/v are quantized from the layer
+/// input's Hessian, then o_proj from the attention output of the quantized q/k/v, then gate/up, then
+/// down, each Hessian taken on inputs that already carry the earlier sub-layers' quantization; the
+/// next layer's inputs come from the quantized layer (float activations, as in the reference).
+public final class ModelQuantizer {
+    public struct Progress {
+        public let layer: Int       // 1-based
+        public let layers: Int
+        public let stage: String
+        public let elapsed: Double
+        public let eta: Double
+    }
+
+    public let modelDirectory: String
+    public let options: QuantizeOptions
+    let config: ModelConfig
+    let checkpoint: Checkpoint
+    let tokenizer: Tokenizer
+    public static let version = "qqq 0.1.0"
+
+    public init(modelDirectory: String, options: QuantizeOptions) throws {
+        self.modelDirectory = modelDirectory
+        self.options = options
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelDirectory, isDirectory: &isDir), isDir.boolValue else {
+            throw QQQError.badFile(path: modelDirectory, reason: "not a model folder (it does not exist or is not a directory)")
+        }
+        config = try ModelConfig.load(directory: modelDirectory)
+        if let q = config.quantization {
+            throw QQQError.invalidInput("\(config.path): the checkpoint is already quantized (quant_method '\(q.quantMethod)'); qqq quantize needs FP16/BF16/FP32 weights")
+        }
+        guard options.groupSize == -1 || options.groupSize == 128 else {
+            throw QQQError.invalidInput("group size \(options.groupSize) is not supported (use -1 for per-channel or 128)")
+        }
+        checkpoint = try Checkpoint(directory: modelDirectory)
+        tokenizer = try Tokenizer.load(directory: modelDirectory)
+        // The CPU formats need K % 32 == 0 for every quantized linear.
+        let c = config
+        for (name, k) in [("self_attn.q_proj/k_proj/v_proj, mlp.gate_proj/up_proj", c.hiddenSize),
+                          ("self_attn.o_proj", c.numHeads * c.headDim), ("mlp.down_proj", c.intermediateSize)] where k % 32 != 0 {
+            throw QQQError.unsupported("model.layers.*.\(name): K = \(k) is not a multiple of 32, which the W4A8 formats require")
+        }
+        let dtype = try checkpoint.info("model.layers.0.self_attn.q_proj.weight").dtype
+        guard dtype.isFloat, dtype != .f64 else {
+            throw QQQError.badTensor(path: checkpoint.directory, tensor: "model.layers.0.self_attn.q_proj.weight",
+                                     reason: "dtype \(dtype.rawValue): qqq quantize reads F16, BF16 or F32 weights")
+        }
+    }
+
+    /// Bytes of the calibration activation buffers for these options.
+    public var activationBytes: Int {
+        let c = config
+        return options.nsamples * options.seqlen * (c.hiddenSize + c.numHeads * c.headDim) * 4
+    }
+
+    public func run(outputDirectory: String, force: Bool, progress: ((Progress) -> Void)? = nil,
+                    log: ((String) -> Void)? = nil) throws -> QuantizeReport {
+        var total = Stopwatch()
+        let fm = FileManager.default
+        let out = URL(fileURLWithPath: outputDirectory).standardizedFileURL
+        if fm.fileExists(atPath: out.path) && !force {
+            throw QQQError.invalidInput("\(out.path) already exists (use --force to replace it)")
+        }
+        // Write into a temporary folder beside the target, renamed into place at the end.
+        let parent = out.deletingLastPathComponent()
+        let temp = parent.appendingPathComponent(".\(out.lastPathComponent).tmp-\(getpid())")
+        do {
+            try fm.createDirectory(at: temp, withIntermediateDirectories: true)
+        } catch {
+            throw QQQError.badFile(path: out.path, reason: "cannot create the output folder (\(parent.path) missing or not writable)")
+        }
+        var finished = false
+        defer { if !finished { try? fm.removeItem(at: temp) } }
+
+        let c = config
+        var report = QuantizeReport(tool: Self.version, options: options, calibrationSource: options.calibration, calibrationTokens: 0)
+        var stage = Stopwatch()
+        let calib = try CalibrationSet.load(path: options.calibration, tokenizer: tokenizer, nsamples: options.nsamples,
+                                            seqlen: options.seqlen, seed: options.seed)
+        report.calibrationTokens = calib.streamTokens
+        report.stageSeconds["calibration text"] = stage.seconds
+        report.activationBufferBytes = activationBytes
+        log?("calibration: \(calib.nsamples) windows of \(calib.seqlen) tokens from \(calib.source) (\(calib.streamTokens) tokens), seed \(options.seed); activation buffers \(formatBytes(activationBytes))")
+
+        let t = options.seqlen, h = c.hiddenSize, qd = c.numHeads * c.headDim, inter = c.intermediateSize
+        let n = calib.nsamples
+        // Layer inputs (residual stream) and attention outputs of every window.
+        let x = UnsafeMutablePointer<Float>.allocate(capacity: n * t * h)
+        let attn = UnsafeMutablePointer<Float>.allocate(capacity: n * t * qd)
+        defer { x.deallocate(); attn.deallocate() }
+        let embed = try checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, h])
+        for i in 0..<(n * t) {
+            let id = Int(calib.tokens[i])
+            guard id >= 0 && id < c.vocabSize else { throw QQQError.invalidInput("calibration token id \(id) outside the vocabulary") }
+            try embed.copyFloat32(into: x + i * h, elementOffset: id * h, count: h)
+        }
+
+        var writer = SafetensorsWriter()
+        try writer.add(name: "model.embed_tokens.weight", floats: embed.toFloat32(), shape: [c.vocabSize, h], as: .f16)
+        let math = LayerMath(config: c, tokens: t, threads: options.threads)
+        var xn = [Float](repeating: 0, count: t * max(h, inter))
+        var up = [Float](repeating: 0, count: t * inter)
+        var proj = [Float](repeating: 0, count: t * h)
+        let gptqOptions = GPTQOptions(groupSize: options.groupSize, actOrder: options.actOrder, staticGroups: true,
+                                      percDamp: options.percDamp, blockSize: options.blockSize, mse: options.mse)
+        var stageTotals: [String: Double] = [:]
+        let layerClock = Stopwatch()
+
+        for li in 0..<c.numLayers {
+            let prefix = "model.layers.\(li)."
+            var L = try LayerWeights(checkpoint: checkpoint, config: c, layer: li)
+            var entry = QuantizeReport.Layer(index: li, smoothing: [], linears: [], seconds: [:])
+            func announce(_ name: String) {
+                let elapsed = layerClock.seconds
+                let done = Double(li) + 0.5
+                progress?(Progress(layer: li + 1, layers: c.numLayers, stage: name, elapsed: elapsed,
+                                   eta: elapsed / done * (Double(c.numLayers) - done)))
+            }
+            func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
+                var sw = Stopwatch()
+                sw.reset()
+                let r = try body()
+                entry.seconds[name, default: 0] += sw.seconds
+                stageTotals[name, default: 0] += sw.seconds
+                return r
+            }
+
+            if options.smooth {
+                announce("smoothing search")
+                let windows = (0..<min(options.smoothSamples, n)).map { UnsafePointer(x + $0 * t * h) }
+                entry.smoothing = try timed("smoothing") {
+                    try LayerSmoother(math: math, options: options).smooth(&L, inputs: windows)
+                }
+            }
+
+            var effective = L.w
+            func quantize(_ js: [Int], hessian: Hessian?) throws {
+                let k = L.shapes[js[0]].k
+                let factor = try hessian.map { h in
+                    try timed("gptq factor") { try GPTQHessianFactor(hessian: h.matrix(), columns: k, options: gptqOptions, layerName: prefix + LayerWeights.names[js[0]]) }
+                }
+                for j in js {
+                    let name = prefix + LayerWeights.names[j]
+                    let (rows, cols) = L.shapes[j]
+                    let result: GPTQResult = try timed(options.gptq ? "gptq quantize" : "rtn quantize") {
+                        if let factor {
+                            return try GPTQ.quantize(weight: L.w[j], rows: rows, columns: cols, factor: factor, options: gptqOptions, layerName: name)
+                        }
+                        return try RoundToNearest.quantize(weight: L.w[j], rows: rows, columns: cols, options: gptqOptions, layerName: name)
+                    }
+                    let packed = try QQQFormat.pack(result, layerName: name)
+                    effective[j] = packed.effectiveWeight()
+                    try writer.add(name: name + ".qweight", dtype: .u8, shape: [rows, cols / 2], bytes: Data(packed.qweight))
+                    try writer.add(name: name + ".s_channel", floats: packed.sChannel, shape: [rows], as: .f32)
+                    if options.groupSize == 128 {
+                        try writer.add(name: name + ".s_group", dtype: .f16, shape: [rows, (cols + 127) / 128],
+                                       bytes: packed.sGroup.withUnsafeBytes { Data($0) })
+                    }
+                    if let b = L.bias[j] { try writer.add(name: name + ".bias", floats: b, shape: [rows], as: .f16) }
+                    for w in result.warnings { log?("warning: \(w)") }
+                    entry.linears.append(.init(name: name, rows: rows, columns: cols, gptqError: options.gptq ? result.loss : 0,
+                                               percDamp: result.percDampUsed, warnings: result.warnings))
+                    report.quantizedWeights += rows * cols
+                }
+            }
+            let useGPTQ = options.gptq
+            // q, k, v from the normed layer input.
+            announce("q/k/v")
+            let hQKV: Hessian? = useGPTQ ? Hessian(columns: h) : nil
+            if let hQKV {
+                try timed("hessian") {
+                    for w in 0..<n {
+                        xn.withUnsafeMutableBufferPointer { b in math.rmsNorm(x + w * t * h, weight: L.ln1, out: b.baseAddress!) }
+                        try xn.withUnsafeBufferPointer { try hQKV.add(Array($0.prefix(t * h))) }
+                    }
+                }
+            }
+            try quantize([0, 1, 2], hessian: hQKV)
+            // o_proj from the attention output of the quantized q, k, v.
+            announce("o_proj")
+            let hO: Hessian? = useGPTQ ? Hessian(columns: qd) : nil
+            timed("forward") {
+                for w in 0..<n {
+                    xn.withUnsafeMutableBufferPointer { b in
+                        math.rmsNorm(x + w * t * h, weight: L.ln1, out: b.baseAddress!)
+                        math.attention(b.baseAddress!, wq: effective[0], wk: effective[1], wv: effective[2], bias: L.bias, out: attn + w * t * qd)
+                    }
+                    if let hO { timed("hessian") { hO.add(x: attn + w * t * qd, tokens: t) } }
+                }
+            }
+            try quantize([3], hessian: hO)
+            // gate, up from the normed residual after attention.
+            announce("gate/up")
+            let hGU: Hessian? = useGPTQ ? Hessian(columns: h) : nil
+            timed("forward") {
+                for w in 0..<n {
+                    proj.withUnsafeMutableBufferPointer { p in
+                        math.linear(attn + w * t * qd, effective[3], n: h, k: qd, out: p.baseAddress!)
+                        addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
+                    }
+                    if let hGU {
+                        xn.withUnsafeMutableBufferPointer { b in math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!) }
+                        timed("hessian") { xn.withUnsafeBufferPointer { hGU.add(x: $0.baseAddress!, tokens: t) } }
+                    }
+                }
+            }
+            try quantize([4, 5], hessian: hGU)
+            // down from silu(gate) * up of the quantized gate/up.
+            announce("down")
+            let hD: Hessian? = useGPTQ ? Hessian(columns: inter) : nil
+            if let hD {
+                timed("forward") {
+                    for w in 0..<n {
+                        xn.withUnsafeMutableBufferPointer { b in
+                            math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
+                            up.withUnsafeMutableBufferPointer { u in
+                                var act = [Float](repeating: 0, count: t * inter)
+                                act.withUnsafeMutableBufferPointer { a in
+                                    math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                    timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            try quantize([6], hessian: hD)
+            // The next layer's inputs: this layer's output with every linear quantized.
+            announce("layer output")
+            timed("forward") {
+                var act = [Float](repeating: 0, count: t * inter)
+                for w in 0..<n {
+                    xn.withUnsafeMutableBufferPointer { b in
+                        math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
+                        up.withUnsafeMutableBufferPointer { u in
+                            act.withUnsafeMutableBufferPointer { a in
+                                math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                proj.withUnsafeMutableBufferPointer { p in
+                                    math.linear(a.baseAddress!, effective[6], n: h, k: inter, out: p.baseAddress!)
+                                    addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for i in 0..<(n * t * h) where !x[i].isFinite {
+                throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
+            }
+            try writer.add(name: prefix + "input_layernorm.weight", floats: L.ln1, shape: [h], as: .f16)
+            try writer.add(name: prefix + "post_attention_layernorm.weight", floats: L.ln2, shape: [h], as: .f16)
+            let summary = entry.linears.map { String(format: "%@ %.3g", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.gptqError) }
+            log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s" +
+                 (entry.smoothing.isEmpty ? "" : "; smoothing t = " + entry.smoothing.map { String(format: "%@ %.2f (%d ch)", $0.group as NSString, $0.threshold, $0.scaledChannels) }.joined(separator: ", ")) +
+                 (options.gptq ? "; gptq error " + summary.joined(separator: ", ") : ""))
+            report.layers.append(entry)
+        }
+        try writer.add(name: "model.norm.weight", floats: checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32(), shape: [h], as: .f16)
+        if !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {
+            try writer.add(name: "lm_head.weight", floats: checkpoint.tensor("lm_head.weight", shape: [c.vocabSize, h]).toFloat32(),
+                           shape: [c.vocabSize, h], as: .f16)
+        }
+        for (k, v) in stageTotals { report.stageSeconds[k] = v }
+
+        // Files: weights, config with quantization_config, tokenizer files.
+        try writer.write(to: temp.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt", "quantizer": Self.version])
+        try writeConfig(to: temp.appendingPathComponent("config.json"), calibration: calib)
+        for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "tokenizer.model"] {
+            let src = URL(fileURLWithPath: modelDirectory).appendingPathComponent(name)
+            if fm.fileExists(atPath: src.path) { try fm.copyItem(at: src, to: temp.appendingPathComponent(name)) }
+        }
+        report.sizeBeforeBytes = checkpoint.files.reduce(0) { $0 + $1.file.bytes.count }
+        report.sizeAfterBytes = writer.totalBytes
+        let quantizedBytes = report.layers.count > 0 ? writer.totalBytes - (c.vocabSize * h * 2) * (c.tieWordEmbeddings ? 1 : 2) : 0
+        report.bitsPerWeight = Double(quantizedBytes * 8) / Double(max(1, report.quantizedWeights))
+        report.totalSeconds = total.seconds
+        report.peakRSSBytes = MemoryUsage.peakResidentBytes ?? 0
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(report).write(to: temp.appendingPathComponent("quantize-report.json"))
+        if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }
+        try fm.moveItem(at: temp, to: out)
+        finished = true
+        _ = total
+        return report
+    }
+
+    private func writeConfig(to url: URL, calibration: CalibrationSet) throws {
+        guard var object = try JSONSerialization.jsonObject(with: config.rawJSON) as? [String: Any] else {
+            throw QQQError.badFile(path: config.path, reason: "not a JSON object")
+        }
+        let o = options
+        let optionsJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(o))
+        object["torch_dtype"] = "float16"
+        object["quantization_config"] = [
+            "quant_method": "qqq", "wbits": 4, "group_size": o.groupSize,
+            "checkpoint_format": "qqq-cpu: <linear>.qweight U8 [N, K/2] signed int4 (even k low nibble), .s_channel F32 [N], .s_group F16 [N, ceil(K/128)]",
+            "meta": ["quantizer": [Self.version], "options": optionsJSON, "calibration": calibration.source,
+                     "nsamples": calibration.nsamples, "seqlen": calibration.seqlen, "seed": calibration.seed,
+                     "smoothing": o.smooth, "gptq": o.gptq] as [String: Any],
+        ] as [String: Any]
+        let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: url)
+    }
+}

@@ -1,0 +1,24 @@
+/// Every choice `qqq quantize` makes, recorded in the checkpoint's `quantization_config.meta`.
+public struct QuantizeOptions: Codable, Sendable {
+    /// -1 per-channel, 128 per-group (two-level QQQ format).
+    public var groupSize: Int = 128
+    public var calibration: String = ""
+    public var nsamples: Int = 128
+    public var seqlen: Int = 2048
+    public var seed: UInt64 = 0
+    /// Adaptive smoothing (QQQ-METHOD §2).
+    public var smooth: Bool = true
+    /// Windows the smoothing search runs on (the reference uses its first batch of 8).
+    public var smoothSamples: Int = 4
+    /// "coarse": every 8th candidate, then the full grid around the best; "full": all candidates (reference).
+    public var smoothSearch: String = "coarse"
+    /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
+    public var gptq: Bool = true
+    public var mse: Bool = false
+    public var actOrder: Bool = true
+    public var percDamp: Double = 0.01
+    public var blockSize: Int = 128
+    public var threads: Int = 1
+
+    public init() {}
+}
