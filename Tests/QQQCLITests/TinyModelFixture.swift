@@ -7,7 +7,7 @@ import Foundation
 enum TinyModelFixture {
     static let hidden = 64, layers = 2, heads = 4, kvHeads = 2, inter = 96, vocab = 256
 
-    static func configJSON(architecture: String = "LlamaForCausalLM") -> String {
+    static func configJSON(architecture: String = "LlamaForCausalLM", hidden: Int = hidden) -> String {
         """
         {"architectures": ["\(architecture)"], "model_type": "llama", "hidden_size": \(hidden),
          "intermediate_size": \(inter), "num_hidden_layers": \(layers), "num_attention_heads": \(heads),
@@ -48,9 +48,10 @@ enum TinyModelFixture {
 
     /// Writes the fixture; `mutate` may drop or alter tensors before writing.
     @discardableResult
-    static func write(to dir: URL, seed: UInt64 = 1, mutate: ((inout [(String, [Int])]) -> Void)? = nil) throws -> URL {
+    static func write(to dir: URL, seed: UInt64 = 1, hidden: Int = hidden, dtype: DType = .f16,
+                      mutate: ((inout [(String, [Int])]) -> Void)? = nil, values: ((String, Int) -> Float?)? = nil) throws -> URL {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try configJSON().write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try configJSON(hidden: hidden).write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         try tokenizerJSON().write(to: dir.appendingPathComponent("tokenizer.json"))
         var specs: [(String, [Int])] = [("model.embed_tokens.weight", [vocab, hidden]), ("model.norm.weight", [hidden])]
         let hd = hidden / heads
@@ -68,8 +69,12 @@ enum TinyModelFixture {
         for (name, shape) in specs {
             let count = shape.reduce(1, *)
             let isNorm = name.hasSuffix("norm.weight")
-            let values = (0..<count).map { _ in isNorm ? 1 + 0.1 * rng.nextSigned() : 0.08 * rng.nextSigned() }
-            try writer.add(name: name, floats: values, shape: shape, as: .f16)
+            let data = (0..<count).map { i in values?(name, i) ?? (isNorm ? 1 + 0.1 * rng.nextSigned() : 0.08 * rng.nextSigned()) }
+            if dtype == .i8 {
+                try writer.add(name: name, dtype: .i8, shape: shape, bytes: Data(data.map { UInt8(bitPattern: Int8(max(-127, min(127, $0 * 100)))) }))
+            } else {
+                try writer.add(name: name, floats: data, shape: shape, as: dtype)
+            }
         }
         try writer.write(to: dir.appendingPathComponent("model.safetensors").path)
         return dir
