@@ -158,3 +158,33 @@ public enum VLLMPacking {
         return out
     }
 }
+
+extension VLLMPacking {
+    /// Packs a linear stored in qqq's own format (signed codes [N][K]; s_channel [N] = Δ per-channel or
+    /// c_n per-group; s_group fp16 [N][K/128]) into the reference/vLLM tensors.
+    public static func pack(codes: [Int8], sChannel: [Float], sGroup: [UInt16]?, rows n: Int, columns k: Int,
+                            layerName: String) throws -> VLLMQQQTensors {
+        guard k % 128 == 0, n % 64 == 0 else {
+            throw QQQError.unsupported("\(layerName): the vLLM/QQQ format needs in_features % 128 == 0 and out_features % 64 == 0 (got K = \(k), N = \(n))")
+        }
+        let perChannel = sGroup == nil
+        var w = [UInt8](repeating: 0, count: k * n)
+        for i in 0..<n {
+            for j in 0..<k {
+                let q = Int(codes[i * k + j])
+                w[j * n + i] = UInt8(truncatingIfNeeded: perChannel ? q & 0xF : q + 8)
+            }
+        }
+        let b = packB(w, k: k, n: n, perChannel: perChannel)
+        var sc = perChannel ? sChannel.map { $0 / 16 } : sChannel  // the kernel reads nibbles as 16·q
+        sc = permuteBlocks(sc, rows: 1, cols: n, perm: scalePermSingle)
+        var sg: [UInt16] = []
+        if let sGroup {
+            let g = k / 128
+            var t = [UInt16](repeating: 0, count: g * n)
+            for gi in 0..<g { for i in 0..<n { t[gi * n + i] = sGroup[i * g + gi] } }
+            sg = permuteBlocks(t, rows: g, cols: n, perm: scalePerm)
+        }
+        return VLLMQQQTensors(rows: n, columns: k, groupSize: perChannel ? -1 : 128, b: b, sChannel: sc, sGroup: sg)
+    }
+}

@@ -17,7 +17,7 @@ enum ExitCode {
 enum QQQCommandLine {
     static let version = "0.1.0"
 
-    static let commands: [Command.Type] = [QuantizeCommand.self, EvalCommand.self, BenchCommand.self]
+    static let commands: [Command.Type] = [QuantizeCommand.self, EvalCommand.self, BenchCommand.self, ExportCommand.self]
 
     static var rootHelp: String {
         var out = """
