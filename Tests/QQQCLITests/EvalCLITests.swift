@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import QQQKernels
 
 /// `qqq eval` end to end on the tiny fixture, and every kind of bad input: one line on stderr naming
 /// the file and the problem, a non-zero exit, never a crash.
@@ -37,6 +38,21 @@ struct EvalCLITests {
         let result = obj?["result"] as? [String: Any]
         #expect(result?["windows"] as? Int == 2)
         #expect((result?["windowNLL"] as? [Double])?.count == 2)
+    }
+
+    @Test func w8a8BaselineStaysCloseToFloat() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"))
+        let text = try Self.writeText(dir)
+        func ppl(_ extra: [String]) throws -> Double {
+            let r = try CLIRunner.run(["eval", model.path, "--text", text.path, "--seqlen", "64", "--json"] + extra)
+            #expect(r.status == 0, "\(r.stderr)")
+            let obj = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            return (obj?["result"] as? [String: Any])?["ppl"] as? Double ?? .nan
+        }
+        let (f, q) = (try ppl([]), try ppl(["--w8a8"]))
+        #expect(f != q && abs(f - q) / f < 0.01, "fp16 \(f) vs w8a8 \(q)")
     }
 
     @Test func threadsDoNotChangeTheResult() throws {

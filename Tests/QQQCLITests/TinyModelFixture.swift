@@ -1,5 +1,6 @@
 import Foundation
 @testable import QQQCore
+import QQQKernels
 
 /// A tiny random LLaMA checkpoint (hidden 64, 2 layers, GQA 4/2 heads) with a byte-level tokenizer of
 /// 256 byte tokens and no merges: enough to run the whole CLI end to end in milliseconds, and to break
@@ -79,19 +80,4 @@ enum TinyModelFixture {
         try writer.write(to: dir.appendingPathComponent("model.safetensors").path)
         return dir
     }
-}
-
-/// Deterministic test randomness.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [-1, 1).
-    mutating func nextSigned() -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) }
 }

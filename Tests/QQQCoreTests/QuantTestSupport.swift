@@ -1,19 +1,14 @@
 import Foundation
 @testable import QQQCore
+import QQQKernels
 
 /// Deterministic generator for quantisation tests (SplitMix64).
 struct QuantTestRNG {
-    var state: UInt64
-    init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    var base: SplitMix64
+    init(seed: UInt64) { base = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15) }
+    mutating func next() -> UInt64 { base.next() }
     /// Uniform in [0, 1).
-    mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+    mutating func uniform() -> Double { base.uniform() }
     /// Standard normal (Box-Muller).
     mutating func normal() -> Double {
         let u1 = max(uniform(), 1e-300), u2 = uniform()

@@ -17,16 +17,12 @@ func referenceGemm(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb
     }
 }
 
+/// Test randomness: SplitMix64 with a float helper in [-1, 1).
 struct TestRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func float() -> Float { Float(Double(next() >> 11) / Double(1 << 53) * 2 - 1) }
+    var base: SplitMix64
+    init(state: UInt64) { base = SplitMix64(seed: state) }
+    mutating func next() -> UInt64 { base.next() }
+    mutating func float() -> Float { base.nextSigned() }
 }
 
 @Suite("FP32 GEMM vs scalar reference")

@@ -37,7 +37,7 @@ final class PreparedKernel {
         self.kernel = kernel
         self.k = k
         self.n = n
-        var rng = BenchRNG(state: seed)
+        var rng = SplitMix64(seed: seed)
         let groups = (k + 127) / 128
         func nibbles() -> [UInt8] { (0..<(n * k / 2)).map { _ in UInt8(truncatingIfNeeded: rng.next()) & 0x77 } }
         let scale = (0..<n).map { _ in Float(0.001 + Double(rng.next() % 1000) * 1e-6) }
@@ -97,16 +97,5 @@ final class PreparedKernel {
             try a.quantize(x, m: m, ldx: k, threads: threads, path: path)
             try IntGemm.run(a, weights: ints[c], y: y, ldy: n, threads: threads, path: path)
         }
-    }
-}
-
-struct BenchRNG {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -83,7 +83,7 @@ public enum GemmBench {
         var cells: [Cell] = []
         let maxM = o.tokens.max() ?? 1
         for shape in o.shapes {
-            var rng = BenchRNG(state: UInt64(shape.k * 31 + shape.n))
+            var rng = SplitMix64(seed: UInt64(shape.k * 31 + shape.n))
             var x = [Float](repeating: 0, count: maxM * shape.k)
             for i in 0..<x.count { x[i] = Float(Int(rng.next() % 2001) - 1000) * 1e-3 }
             var y = [Float](repeating: 0, count: maxM * shape.n)

@@ -68,7 +68,8 @@ public struct CalibrationSet {
         return pieces.joined(separator: "\n\n")
     }
 
-    static func readUTF8(_ path: String) throws -> String {
+    /// A UTF-8 text file, with a one-line error naming it.
+    public static func readUTF8(_ path: String) throws -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw QQQError.badFile(path: path, reason: "cannot read the file")
         }

@@ -14,7 +14,7 @@ public struct LoadedModel {
 
 public enum ModelLoader {
     /// Opens a Hugging Face model folder (config.json, safetensors, tokenizer.json).
-    public static func load(directory: String, fakeQuant: Bool = false) throws -> LoadedModel {
+    public static func load(directory: String, fakeQuant: Bool = false, w8a8: Bool = false) throws -> LoadedModel {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDir), isDir.boolValue else {
             throw QQQError.badFile(path: directory, reason: "not a model folder (it does not exist or is not a directory)")
@@ -25,12 +25,16 @@ public enum ModelLoader {
         var factory: LinearFactory?
         var description: String
         if let q = config.quantization {
+            guard !w8a8 else { throw QQQError.invalidInput("--w8a8 quantizes a float checkpoint; \(directory) is already quantized") }
             guard q.quantMethod == "qqq", q.wbits == nil || q.wbits == 4 else {
                 throw QQQError.unsupported("quantization method '\(q.quantMethod)' (wbits \(q.wbits ?? 0)) in \(config.path): qqq reads its own W4A8 checkpoints")
             }
             let group = q.groupSize ?? -1
             factory = try QuantizedLinearLoader.factory(checkpoint, groupSize: group, fakeQuant: fakeQuant)
             description = "QQQ W4A8 \(group == 128 ? "g128" : "per-channel")\(fakeQuant ? ", fake-quant float emulation" : ", integer kernels")"
+        } else if w8a8 {
+            factory = W8A8OnLoad.factory(checkpoint)
+            description = "RTN W8A8 at load time, integer kernels"
         } else {
             guard !fakeQuant else { throw QQQError.invalidInput("--fake-quant needs a quantized checkpoint; \(directory) is not one") }
             let dtype = (try? checkpoint.info("model.layers.0.self_attn.q_proj.weight").dtype.rawValue) ?? "unknown"

@@ -132,3 +132,32 @@ public enum QuantizedLinearLoader {
         return w
     }
 }
+
+/// Round-to-nearest W8A8 of a float checkpoint at load time (per-channel int8 weights, absmax/127,
+/// round half to even), run through the W8A8 integer kernels: the W8A8 baseline of `qqq eval --w8a8`.
+public enum W8A8OnLoad {
+    public static func factory(_ checkpoint: Checkpoint) -> LinearFactory {
+        return { prefix, k, n, hasBias in
+            let t = try checkpoint.tensor(prefix + ".weight", shape: [n, k])
+            let w = try t.toFloat32()
+            var q = [Int8](repeating: 0, count: n * k)
+            var scale = [Float](repeating: 0, count: n)
+            for row in 0..<n {
+                var amax: Float = 0
+                for c in 0..<k { amax = max(amax, abs(w[row * k + c])) }
+                let s = amax / 127
+                scale[row] = s
+                if s == 0 { continue }
+                for c in 0..<k { q[row * k + c] = Int8(max(-127, min(127, (w[row * k + c] / s).rounded(.toNearestOrEven)))) }
+            }
+            let bias = hasBias ? try checkpoint.tensor(prefix + ".bias", shape: [n]).toFloat32() : nil
+            let weights: IntWeights
+            do {
+                weights = try IntWeights.w8(weights: q, n: n, k: k, scale: scale)
+            } catch let error as KernelError {
+                throw QQQError.badTensor(path: t.file.path, tensor: prefix + ".weight", reason: error.description)
+            }
+            return W4A8Linear(weights: weights, bias: bias, name: prefix)
+        }
+    }
+}

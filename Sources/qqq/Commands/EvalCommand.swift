@@ -15,6 +15,7 @@ enum EvalCommand: Command {
                        defaultValue: "\(ProcessInfo.processInfo.activeProcessorCount)"),
             OptionSpec(name: "plain", help: "Tokenize the file as it is, instead of joining its lines with \"\\n\\n\"."),
             OptionSpec(name: "fake-quant", help: "Run a quantized model's W4A8 layers as float emulation (a cross-check of the integer kernels)."),
+            OptionSpec(name: "w8a8", help: "Round a float checkpoint's linears to W8A8 at load and run them through the W8A8 kernels (a baseline)."),
             OptionSpec(name: "profile", help: "Print where the time went (per stage) on stderr."),
             OptionSpec(name: "json", help: "Print the result as JSON on stdout."),
         ],
@@ -35,8 +36,8 @@ enum EvalCommand: Command {
         let json = args.flag("json")
 
         var clock = Stopwatch()
-        let loaded = try ModelLoader.load(directory: modelDir, fakeQuant: args.flag("fake-quant"))
-        let raw = try readText(textPath)
+        let loaded = try ModelLoader.load(directory: modelDir, fakeQuant: args.flag("fake-quant"), w8a8: args.flag("w8a8"))
+        let raw = try CalibrationSet.readUTF8(textPath)
         let text = args.flag("plain") ? raw : EvalText.joinRows(raw)
         clock.reset()
         let tokens = loaded.tokenizer.encode(text)
@@ -78,17 +79,6 @@ enum EvalCommand: Command {
             emit("speed:    \(String(format: "%.1f", result.tokensPerSecond)) tokens/s, \(String(format: "%.1f", result.seconds)) s, \(threads) threads, peak RSS \(formatBytes(peak))")
             emit(String(format: "PPL = %.4f +/- %.4f", result.ppl, result.pplStandardError))
         }
-    }
-
-    /// Reads a UTF-8 text file with a one-line error naming it.
-    static func readText(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw QQQError.badFile(path: path, reason: "cannot read the text file (missing or unreadable)")
-        }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw QQQError.badFile(path: path, reason: "not valid UTF-8 text")
-        }
-        return text
     }
 }
 

@@ -1,0 +1,21 @@
+/// SplitMix64: the small, fast, well-mixed generator behind deterministic test data and benchmark
+/// weights (the same seed gives the same numbers on every machine).
+public struct SplitMix64 {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    public mutating func uniform() -> Double { Double(next() >> 11) / Double(1 << 53) }
+
+    /// Uniform in [-1, 1).
+    public mutating func nextSigned() -> Float { Float(uniform() * 2 - 1) }
+}
