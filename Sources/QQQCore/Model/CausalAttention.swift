@@ -47,21 +47,28 @@ final class CausalAttention {
             let i1 = min(tokens, i0 + blockRows)
             let rows = i1 - i0
             let s = scratch[worker]
+            let timer = StageTimer.shared
             // scores[r][j] = q[i0+r]·k[j], j < i1
-            Gemm.sgemm(m: rows, n: i1, k: d, a: q + i0 * ldq + h * d, lda: ldq,
-                       b: UnsafeRawPointer(k + kvh * d), ldb: ldkv, bType: .f32, bLayout: .nk,
-                       c: s, ldc: i1, accumulate: false, threads: 1)
-            for r in 0..<rows {
-                let row = s + r * i1
-                let valid = i0 + r + 1
-                for j in 0..<valid { row[j] *= scale }
-                VectorOps.softmaxInPlace(row, count: valid)
-                for j in valid..<i1 { row[j] = 0 }
+            timer.measure("attention q·kᵀ (thread time)") {
+                Gemm.sgemm(m: rows, n: i1, k: d, a: q + i0 * ldq + h * d, lda: ldq,
+                           b: UnsafeRawPointer(k + kvh * d), ldb: ldkv, bType: .f32, bLayout: .nk,
+                           c: s, ldc: i1, accumulate: false, threads: 1)
+            }
+            timer.measure("attention softmax (thread time)") {
+                for r in 0..<rows {
+                    let row = s + r * i1
+                    let valid = i0 + r + 1
+                    for j in 0..<valid { row[j] *= scale }
+                    VectorOps.softmaxInPlace(row, count: valid)
+                    for j in valid..<i1 { row[j] = 0 }
+                }
             }
             // out[i0+r] = Σ_j p[r][j] v[j]
-            Gemm.sgemm(m: rows, n: d, k: i1, a: s, lda: i1,
-                       b: UnsafeRawPointer(v + kvh * d), ldb: ldkv, bType: .f32, bLayout: .kn,
-                       c: out + i0 * ldo + h * d, ldc: ldo, accumulate: false, threads: 1)
+            timer.measure("attention p·v (thread time)") {
+                Gemm.sgemm(m: rows, n: d, k: i1, a: s, lda: i1,
+                           b: UnsafeRawPointer(v + kvh * d), ldb: ldkv, bType: .f32, bLayout: .kn,
+                           c: out + i0 * ldo + h * d, ldc: ldo, accumulate: false, threads: 1)
+            }
         }
     }
 }
