@@ -84,7 +84,7 @@ struct IOHalfConversionTests {
                 mismatches.append((x, out[i], ref))
             }
         }
-        #expect(mismatches.isEmpty, "first mismatches: \(mismatches.prefix(5))")
+        #expect(mismatches.count == 0, "first mismatches: \(mismatches.prefix(5))")
     }
 
     @Test func bf16KnownValuesAndRounding() {
