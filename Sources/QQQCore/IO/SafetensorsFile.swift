@@ -1,89 +1,183 @@
 import Foundation
 
-/// A memory-mapped safetensors file: an 8-byte little-endian header length N, N bytes of JSON
-/// (`{name: {dtype, shape, data_offsets: [begin, end)}, "__metadata__": {str: str}}`), then the data.
-/// Everything is validated up front so later reads cannot go out of bounds.
+/// One memory-mapped `.safetensors` file with its header fully validated up front, so a tensor
+/// handed out is always inside the file and of consistent dtype, shape and byte length.
+///
+/// Layout: 8-byte little-endian header length N, N bytes of UTF-8 JSON (an object mapping
+/// tensor name -> {dtype, shape, data_offsets: [begin, end]} plus an optional `__metadata__`
+/// string->string map), then the data section, offsets relative to its start.
 public final class SafetensorsFile: @unchecked Sendable {
     public let path: String
     public let file: MappedFile
     public let tensors: [String: TensorInfo]
     public let metadata: [String: String]
-    /// The reference implementation's limit on the header size.
-    static let maxHeaderBytes = 100 * 1024 * 1024
+    /// Tensor names in file (offset) order.
+    public let names: [String]
+    /// Byte length of the JSON header (without the 8-byte length prefix).
+    public let headerLength: Int
+
+    /// Larger headers are refused rather than parsed (same limit as the reference implementation).
+    public static let maxHeaderLength = 100_000_000
 
     public init(path: String) throws {
         self.path = path
         file = try MappedFile(path: path)
-        let bytes = file.bytes
+        let parsed = try SafetensorsHeader.parse(file.bytes, path: path)
+        tensors = parsed.tensors
+        metadata = parsed.metadata
+        names = parsed.names
+        headerLength = parsed.headerLength
+    }
+
+    public func contains(_ name: String) -> Bool { tensors[name] != nil }
+
+    public func info(_ name: String) throws -> TensorInfo {
+        guard let info = tensors[name] else {
+            throw QQQError.badTensor(path: path, tensor: name, reason: "not found")
+        }
+        return info
+    }
+
+    public func tensor(_ name: String) throws -> Tensor {
+        Tensor(info: try info(name), file: file)
+    }
+}
+
+/// Parsing and validation of a safetensors header.
+enum SafetensorsHeader {
+    struct Parsed {
+        var tensors: [String: TensorInfo]
+        var metadata: [String: String]
+        var names: [String]
+        var headerLength: Int
+    }
+
+    static func parse(_ bytes: UnsafeRawBufferPointer, path: String) throws -> Parsed {
         func fail(_ reason: String) -> QQQError { .badFile(path: path, reason: reason) }
-        guard bytes.count >= 8 else { throw fail("not a safetensors file: \(bytes.count) bytes, shorter than the 8-byte header length") }
-        let headerLength = bytes.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
-        guard headerLength <= UInt64(Self.maxHeaderBytes) else {
-            throw fail("not a safetensors file: header length \(headerLength) exceeds 100 MB")
+        func failTensor(_ name: String, _ reason: String) -> QQQError {
+            .badTensor(path: path, tensor: name, reason: reason)
         }
-        let dataStart = 8 + Int(headerLength)
-        guard dataStart <= bytes.count else {
-            throw fail("truncated: header length \(headerLength) runs past the end of the \(bytes.count)-byte file")
+
+        let size = bytes.count
+        guard size >= 8, let base = bytes.baseAddress else {
+            throw fail("not a safetensors file: \(size) bytes, shorter than the 8-byte header length")
         }
-        let headerData = Data(bytes[8..<dataStart])
-        guard let object = try? JSONSerialization.jsonObject(with: headerData), let header = object as? [String: Any] else {
-            throw fail("corrupt header: not a JSON object")
+        let n64 = UInt64(littleEndian: base.loadUnaligned(as: UInt64.self))
+        guard n64 <= UInt64(SafetensorsFile.maxHeaderLength) else {
+            throw fail("not a safetensors file: header length \(n64) exceeds the \(SafetensorsFile.maxHeaderLength)-byte limit")
         }
-        var tensors: [String: TensorInfo] = [:]
+        let headerLength = Int(n64)
+        guard headerLength <= size - 8 else {
+            throw fail("truncated or not a safetensors file: header length \(headerLength) exceeds the \(size - 8) bytes after the length field")
+        }
+        guard headerLength >= 2 else {
+            throw fail("not a safetensors file: header of \(headerLength) bytes cannot hold a JSON object")
+        }
+        let headerBytes = UnsafeRawBufferPointer(start: base + 8, count: headerLength)
+        guard headerBytes[0] == UInt8(ascii: "{") else {
+            throw fail("not a safetensors file: header does not start with '{'")
+        }
+        guard String(bytes: headerBytes, encoding: .utf8) != nil else {
+            throw fail("safetensors header is not valid UTF-8")
+        }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
+        } catch {
+            throw fail("safetensors header is not valid JSON")
+        }
+        guard let object = json as? [String: Any] else {
+            throw fail("safetensors header is not a JSON object")
+        }
+
+        let dataStart = 8 + headerLength
+        let dataSize = size - dataStart
         var metadata: [String: String] = [:]
-        let dataLength = bytes.count - dataStart
-        for (name, value) in header {
+        var tensors: [String: TensorInfo] = [:]
+        var ranges: [(begin: Int, end: Int, name: String)] = []
+        tensors.reserveCapacity(object.count)
+        ranges.reserveCapacity(object.count)
+
+        for (name, value) in object {
             if name == "__metadata__" {
-                guard let dict = value as? [String: Any] else { throw fail("corrupt header: __metadata__ is not an object") }
-                for (k, v) in dict {
-                    guard let s = v as? String else { throw fail("corrupt header: __metadata__ value '\(k)' is not a string") }
+                guard let m = value as? [String: Any] else {
+                    throw fail("__metadata__ is \(JSONValue.describe(value)), expected an object of strings")
+                }
+                for (k, v) in m {
+                    guard let s = v as? String else {
+                        throw fail("__metadata__ key '\(k)' is \(JSONValue.describe(v)), expected a string")
+                    }
                     metadata[k] = s
                 }
                 continue
             }
-            func bad(_ reason: String) -> QQQError { .badTensor(path: path, tensor: name, reason: reason) }
-            guard let entry = value as? [String: Any] else { throw bad("header entry is not an object") }
-            guard let dtypeName = entry["dtype"] as? String else { throw bad("header entry has no dtype") }
-            guard let dtype = DType(rawValue: dtypeName) else { throw bad("unknown dtype '\(dtypeName)'") }
-            guard let shapeAny = entry["shape"] as? [Any] else { throw bad("header entry has no shape") }
+            guard let entry = value as? [String: Any] else {
+                throw failTensor(name, "header entry is \(JSONValue.describe(value)), expected an object")
+            }
+            guard let dtypeValue = entry["dtype"] else { throw failTensor(name, "missing 'dtype'") }
+            guard let dtypeName = dtypeValue as? String else {
+                throw failTensor(name, "dtype is \(JSONValue.describe(dtypeValue)), expected a string")
+            }
+            guard let dtype = DType(rawValue: dtypeName) else {
+                throw failTensor(name, "unknown dtype '\(dtypeName)' (supported: \(DType.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let shapeValue = entry["shape"] else { throw failTensor(name, "missing 'shape'") }
+            guard let shapeArray = shapeValue as? [Any] else {
+                throw failTensor(name, "shape is \(JSONValue.describe(shapeValue)), expected an array of integers")
+            }
             var shape: [Int] = []
-            for dim in shapeAny {
-                guard let n = dim as? NSNumber, n.doubleValue >= 0, n.doubleValue.rounded() == n.doubleValue, n.doubleValue < 9e15 else {
-                    throw bad("shape \(shapeAny) is not a list of non-negative integers")
+            shape.reserveCapacity(shapeArray.count)
+            var elements = 1
+            var overflow = false
+            for d in shapeArray {
+                guard let v = JSONValue.strictInt(d), v >= 0 else {
+                    throw failTensor(name, "shape dimension \(JSONValue.describe(d)) is not a non-negative integer")
                 }
-                shape.append(n.intValue)
+                shape.append(v)
+                let (p, o) = elements.multipliedReportingOverflow(by: v)
+                elements = p
+                overflow = overflow || o
             }
-            guard let offsets = entry["data_offsets"] as? [NSNumber], offsets.count == 2 else {
-                throw bad("header entry has no data_offsets [begin, end]")
+            guard let offsetsValue = entry["data_offsets"] else { throw failTensor(name, "missing 'data_offsets'") }
+            guard let offsets = offsetsValue as? [Any], offsets.count == 2,
+                  let begin = JSONValue.strictInt(offsets[0]), let end = JSONValue.strictInt(offsets[1]),
+                  begin >= 0, end >= begin
+            else {
+                throw failTensor(name, "data_offsets must be two integers [begin, end] with 0 <= begin <= end")
             }
-            let begin = offsets[0].intValue, end = offsets[1].intValue
-            guard begin >= 0, end >= begin else { throw bad("data_offsets [\(begin), \(end)] are invalid") }
-            guard end <= dataLength else {
-                throw bad("data_offsets [\(begin), \(end)] run past the end of the data (\(dataLength) bytes): file truncated?")
+            let (expected, o2) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+            guard !overflow, !o2 else {
+                throw failTensor(name, "shape \(shape) is too large")
             }
-            let (elements, overflow) = shape.reduce((1, false)) { acc, d in
-                let (p, o) = acc.0.multipliedReportingOverflow(by: d)
-                return (p, acc.1 || o)
+            guard end - begin == expected else {
+                throw failTensor(name, "\(end - begin) bytes in data_offsets [\(begin), \(end)] but dtype \(dtype.rawValue) × shape \(shape) needs \(expected)")
             }
-            guard !overflow, elements * dtype.byteSize == end - begin else {
-                throw bad("\(dtype.rawValue) × shape \(shape) needs \(overflow ? -1 : elements * dtype.byteSize) bytes but data_offsets span \(end - begin)")
+            guard end <= dataSize else {
+                throw failTensor(name, "data_offsets [\(begin), \(end)] run past the end of the \(dataSize)-byte data section (file truncated or corrupt)")
             }
-            tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape, byteOffset: dataStart + begin, byteCount: end - begin)
+            tensors[name] = TensorInfo(name: name, dtype: dtype, shape: shape,
+                                       byteOffset: dataStart + begin, byteCount: expected)
+            ranges.append((begin, end, name))
         }
-        // Tensors must not overlap (holes are tolerated: some writers align their tensors).
-        let sorted = tensors.values.filter { $0.byteCount > 0 }.sorted { $0.byteOffset < $1.byteOffset }
-        for (a, b) in zip(sorted, sorted.dropFirst()) where a.byteOffset + a.byteCount > b.byteOffset {
-            throw QQQError.badTensor(path: path, tensor: b.name, reason: "data overlaps tensor '\(a.name)'")
+
+        // The data section must be tiled exactly: no overlap (two tensors sharing bytes), no
+        // hole, nothing after the last tensor. The reference loader rejects all three.
+        ranges.sort { ($0.begin, $0.end, $0.name) < ($1.begin, $1.end, $1.name) }
+        var cursor = 0
+        var previous: String?
+        for r in ranges {
+            if r.begin < cursor, let previous {
+                throw failTensor(r.name, "data_offsets [\(r.begin), \(r.end)] overlap tensor '\(previous)' (which ends at \(cursor))")
+            }
+            if r.begin > cursor {
+                throw failTensor(r.name, "\(r.begin - cursor)-byte gap before data_offsets [\(r.begin), \(r.end)]; tensors must be contiguous")
+            }
+            cursor = r.end
+            previous = r.name
         }
-        self.tensors = tensors
-        self.metadata = metadata
-    }
-
-    /// Tensor names in file order.
-    public var names: [String] { tensors.values.sorted { ($0.byteOffset, $0.name) < ($1.byteOffset, $1.name) }.map(\.name) }
-
-    public func tensor(_ name: String) throws -> Tensor {
-        guard let info = tensors[name] else { throw QQQError.badTensor(path: path, tensor: name, reason: "missing") }
-        return Tensor(info: info, file: file)
+        guard cursor == dataSize else {
+            throw fail("\(dataSize - cursor) bytes after the last tensor (data section is \(dataSize) bytes, tensors cover \(cursor))")
+        }
+        return Parsed(tensors: tensors, metadata: metadata, names: ranges.map(\.name), headerLength: headerLength)
     }
 }

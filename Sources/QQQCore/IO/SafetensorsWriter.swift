@@ -1,106 +1,165 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
-/// Builds a safetensors file: tensors in insertion order, the JSON header padded with spaces to a
-/// multiple of 8 bytes (so the data section is aligned), written to a temporary file in the target
-/// folder and renamed into place (a failed or interrupted write leaves no partial file).
+/// Builds a `.safetensors` file: tensors in insertion order, header padded with spaces so the
+/// data section starts 8-byte aligned, written to a temp file beside the target and renamed
+/// into place so a reader never sees a half-written file.
 public struct SafetensorsWriter {
-    private var entries: [(name: String, dtype: DType, shape: [Int], bytes: Data)] = []
-    private var seen: Set<String> = []
+    private struct Entry {
+        var name: String
+        var dtype: DType
+        var shape: [Int]
+        var bytes: Data
+    }
+
+    private var entries: [Entry] = []
+    private var names: Set<String> = []
 
     public init() {}
 
+    /// Number of tensors added so far.
+    public var count: Int { entries.count }
+    /// Bytes of tensor data added so far (header excluded).
     public var totalBytes: Int { entries.reduce(0) { $0 + $1.bytes.count } }
 
+    public func contains(_ name: String) -> Bool { names.contains(name) }
+
+    /// Adds raw little-endian bytes; `bytes.count` must equal dtype size × element count.
     public mutating func add(name: String, dtype: DType, shape: [Int], bytes: Data) throws {
-        guard !seen.contains(name) else { throw QQQError.invalidInput("safetensors writer: tensor '\(name)' added twice") }
-        let expected = shape.reduce(1, *) * dtype.byteSize
-        guard shape.allSatisfy({ $0 >= 0 }), expected == bytes.count else {
-            throw QQQError.invalidInput("safetensors writer: tensor '\(name)' \(dtype.rawValue) \(shape) needs \(expected) bytes, got \(bytes.count)")
+        let elements = try Self.checkedElementCount(name: name, shape: shape)
+        guard !name.isEmpty, name != "__metadata__" else {
+            throw QQQError.invalidInput("safetensors writer: '\(name)' is not a valid tensor name")
         }
-        seen.insert(name)
-        entries.append((name, dtype, shape, bytes))
+        guard !names.contains(name) else {
+            throw QQQError.invalidInput("safetensors writer: tensor '\(name)' added twice")
+        }
+        let (expected, overflow) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !overflow, expected == bytes.count else {
+            throw QQQError.invalidInput("safetensors writer: tensor '\(name)': \(bytes.count) bytes given but dtype \(dtype.rawValue) × shape \(shape) needs \(overflow ? "too many" : String(expected))")
+        }
+        names.insert(name)
+        entries.append(Entry(name: name, dtype: dtype, shape: shape, bytes: bytes))
     }
 
-    /// Adds fp32 values stored as F32, F16 or BF16 (round to nearest even).
+    /// Adds Float values stored as F32, F16 or BF16 (rounded to nearest, ties to even).
     public mutating func add(name: String, floats: [Float], shape: [Int], as dtype: DType) throws {
-        let data: Data
-        switch dtype {
-        case .f32: data = floats.withUnsafeBufferPointer { Data(buffer: $0) }
-        case .f16: data = HalfConversion.f16Data(floats)
-        case .bf16: data = HalfConversion.bf16Data(floats)
-        default: throw QQQError.invalidInput("safetensors writer: cannot store floats as \(dtype.rawValue)")
+        let elements = try Self.checkedElementCount(name: name, shape: shape)
+        guard elements == floats.count else {
+            throw QQQError.invalidInput("safetensors writer: tensor '\(name)': \(floats.count) values given for shape \(shape) (\(elements) elements)")
         }
-        try add(name: name, dtype: dtype, shape: shape, bytes: data)
+        let bytes: Data
+        switch dtype {
+        case .f32: bytes = HalfConversion.f32Data(floats)
+        case .f16: bytes = HalfConversion.f16Data(floats)
+        case .bf16: bytes = HalfConversion.bf16Data(floats)
+        default:
+            throw QQQError.invalidInput("safetensors writer: tensor '\(name)': cannot store floats as \(dtype.rawValue) (use F32, F16 or BF16)")
+        }
+        try add(name: name, dtype: dtype, shape: shape, bytes: bytes)
     }
 
-    /// The header JSON (keys sorted for byte-identical output), padded to a multiple of 8.
-    func header(metadata: [String: String]?) throws -> Data {
-        var object: [String: Any] = [:]
+    private static func checkedElementCount(name: String, shape: [Int]) throws -> Int {
+        var n = 1
+        for d in shape {
+            guard d >= 0 else {
+                throw QQQError.invalidInput("safetensors writer: tensor '\(name)': negative dimension in shape \(shape)")
+            }
+            let (p, o) = n.multipliedReportingOverflow(by: d)
+            guard !o else {
+                throw QQQError.invalidInput("safetensors writer: tensor '\(name)': shape \(shape) is too large")
+            }
+            n = p
+        }
+        return n
+    }
+
+    /// The header bytes (JSON padded with spaces to a multiple of 8), without the length prefix.
+    func headerBytes(metadata: [String: String]?) -> Data {
+        var json = "{"
+        var first = true
+        if let metadata {
+            json += "\"__metadata__\":{"
+            json += metadata.sorted { $0.key < $1.key }
+                .map { "\(JSONValue.quote($0.key)):\(JSONValue.quote($0.value))" }
+                .joined(separator: ",")
+            json += "}"
+            first = false
+        }
         var offset = 0
         for e in entries {
-            object[e.name] = ["dtype": e.dtype.rawValue, "shape": e.shape, "data_offsets": [offset, offset + e.bytes.count]]
-            offset += e.bytes.count
+            if !first { json += "," }
+            first = false
+            let end = offset + e.bytes.count
+            json += "\(JSONValue.quote(e.name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            offset = end
         }
-        if let metadata { object["__metadata__"] = metadata }
-        var json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-        let padded = (json.count + 7) / 8 * 8
-        json.append(contentsOf: [UInt8](repeating: 0x20, count: padded - json.count))
-        return json
+        json += "}"
+        var data = Data(json.utf8)
+        let padded = (data.count + 7) / 8 * 8
+        data.append(contentsOf: [UInt8](repeating: UInt8(ascii: " "), count: padded - data.count))
+        return data
     }
 
+    /// Writes the file atomically: temp file in the same folder, fsync, rename over `path`.
     public func write(to path: String, metadata: [String: String]? = ["format": "pt"]) throws {
-        let json = try header(metadata: metadata)
+        let header = headerBytes(metadata: metadata)
         let url = URL(fileURLWithPath: path)
-        let temp = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: temp.path, contents: nil) else {
-            throw QQQError.badFile(path: path, reason: "cannot create (folder missing or not writable)")
+        let folder = url.deletingLastPathComponent().path
+        let tmp = (folder as NSString).appendingPathComponent(
+            ".\(url.lastPathComponent).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw QQQError.badFile(path: path, reason: "cannot create temp file in \(folder): \(String(cString: strerror(errno)))")
         }
-        do {
-            let handle = try FileHandle(forWritingTo: temp)
-            defer { try? handle.close() }
-            var length = UInt64(json.count).littleEndian
-            try handle.write(contentsOf: Data(bytes: &length, count: 8))
-            try handle.write(contentsOf: json)
-            for e in entries { try handle.write(contentsOf: e.bytes) }
-            try handle.synchronize()
-        } catch {
-            try? FileManager.default.removeItem(at: temp)
-            throw QQQError.badFile(path: path, reason: "write failed: \(error.localizedDescription)")
+        var closed = false
+        var renamed = false
+        defer {
+            if !closed { close(fd) }
+            if !renamed { unlink(tmp) }
         }
-        guard rename(temp.path, path) == 0 else {
-            try? FileManager.default.removeItem(at: temp)
-            throw QQQError.badFile(path: path, reason: "cannot move the finished file into place")
+        func writeAll(_ p: UnsafeRawPointer?, _ count: Int) throws {
+            guard var p, count > 0 else { return }
+            var left = count
+            while left > 0 {
+                let n = Glibc_write(fd, p, min(left, 1 << 30))
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw QQQError.badFile(path: path, reason: "write failed: \(String(cString: strerror(errno)))")
+                }
+                p += n
+                left -= n
+            }
         }
+        var length = UInt64(header.count).littleEndian
+        try withUnsafeBytes(of: &length) { try writeAll($0.baseAddress, 8) }
+        try header.withUnsafeBytes { try writeAll($0.baseAddress, $0.count) }
+        for e in entries {
+            try e.bytes.withUnsafeBytes { try writeAll($0.baseAddress, $0.count) }
+        }
+        guard fsync(fd) == 0 else {
+            throw QQQError.badFile(path: path, reason: "fsync failed: \(String(cString: strerror(errno)))")
+        }
+        closed = true
+        guard close(fd) == 0 else {
+            throw QQQError.badFile(path: path, reason: "close failed: \(String(cString: strerror(errno)))")
+        }
+        guard rename(tmp, path) == 0 else {
+            throw QQQError.badFile(path: path, reason: "cannot rename temp file into place: \(String(cString: strerror(errno)))")
+        }
+        renamed = true
     }
 }
 
-/// fp32 <-> fp16/bf16 conversions with round-to-nearest-even.
-public enum HalfConversion {
-    public static func f16Data(_ values: [Float]) -> Data {
-        var out = Data(count: values.count * 2)
-        out.withUnsafeMutableBytes { raw in
-            let p = raw.bindMemory(to: UInt16.self)
-            for (i, v) in values.enumerated() { p[i] = Float16(v).bitPattern.littleEndian }
-        }
-        return out
-    }
-
-    public static func bf16Data(_ values: [Float]) -> Data {
-        var out = Data(count: values.count * 2)
-        out.withUnsafeMutableBytes { raw in
-            let p = raw.bindMemory(to: UInt16.self)
-            for (i, v) in values.enumerated() { p[i] = bf16Bits(v).littleEndian }
-        }
-        return out
-    }
-
-    /// bf16 bits of v, round to nearest even; NaN stays a (quiet) NaN.
-    public static func bf16Bits(_ v: Float) -> UInt16 {
-        let bits = v.bitPattern
-        if v.isNaN { return UInt16(bits >> 16) | 0x0040 }
-        let rounded = bits &+ 0x7FFF &+ ((bits >> 16) & 1)
-        return UInt16(rounded >> 16)
-    }
-
-    public static func bf16ToFloat(_ bits: UInt16) -> Float { Float(bitPattern: UInt32(bits) << 16) }
+/// `write(2)`; named apart so it does not collide with the `write(to:)` method above.
+@inline(__always)
+private func Glibc_write(_ fd: Int32, _ p: UnsafeRawPointer, _ n: Int) -> Int {
+    #if canImport(Glibc)
+    return Glibc.write(fd, p, n)
+    #else
+    return Darwin.write(fd, p, n)
+    #endif
 }

@@ -1,49 +1,71 @@
 import Foundation
-import QQQKernels
 
-/// Where a tensor lives in a safetensors file.
-public struct TensorInfo: Sendable, Equatable {
-    public let name: String
-    public let dtype: DType
-    public let shape: [Int]
-    /// Absolute byte offset of the first element in the file.
-    public let byteOffset: Int
-    public let byteCount: Int
-    public var elementCount: Int { shape.reduce(1, *) }
-}
-
-/// A tensor's bytes inside a mapped file (possibly unaligned); holds the mapping alive.
+/// A view of a tensor's bytes inside a mapped file; holding it keeps the mapping alive.
+/// Data is little-endian and may be unaligned (safetensors does not align tensors).
 public struct Tensor: @unchecked Sendable {
     public let info: TensorInfo
     public let file: MappedFile
+    /// Path of the file the tensor came from, for error messages.
+    public var path: String { file.path }
+
+    /// Only `SafetensorsFile` makes tensors, after checking the range lies inside the mapping.
+    init(info: TensorInfo, file: MappedFile) {
+        self.info = info
+        self.file = file
+    }
 
     public var name: String { info.name }
     public var dtype: DType { info.dtype }
     public var shape: [Int] { info.shape }
     public var elementCount: Int { info.elementCount }
-    public var raw: UnsafeRawPointer { file.bytes.baseAddress! + info.byteOffset }
-    public var rawBuffer: UnsafeRawBufferPointer { UnsafeRawBufferPointer(start: raw, count: info.byteCount) }
 
-    /// The whole tensor as fp32 (F32, F16, BF16).
-    public func toFloat32() throws -> [Float] {
-        var out = [Float](repeating: 0, count: elementCount)
-        try out.withUnsafeMutableBufferPointer { try copyFloat32(into: $0.baseAddress!, elementOffset: 0, count: elementCount) }
-        return out
+    /// First byte of the tensor. Possibly unaligned: use `loadUnaligned` or the conversions here.
+    public var raw: UnsafeRawPointer {
+        // A validated safetensors file is at least 8 bytes long, so the mapping has a base.
+        (file.bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 8)!) + info.byteOffset
     }
 
-    /// Converts `count` elements starting at `elementOffset` to fp32 (for streaming rows).
-    public func copyFloat32(into dst: UnsafeMutablePointer<Float>, elementOffset: Int, count: Int) throws {
-        guard elementOffset >= 0, count >= 0, elementOffset + count <= elementCount else {
-            throw QQQError.badTensor(path: file.path, tensor: name, reason: "read of \(count) elements at \(elementOffset) is outside its \(elementCount) elements")
+    public var rawBuffer: UnsafeRawBufferPointer {
+        UnsafeRawBufferPointer(start: raw, count: info.byteCount)
+    }
+
+    /// The whole tensor as Float. F32, F16 and BF16 only.
+    public func toFloat32() throws -> [Float] {
+        let n = elementCount
+        try checkFloat()
+        return [Float](unsafeUninitializedCapacity: n) { buf, initialized in
+            if let base = buf.baseAddress { convert(into: base, elementOffset: 0, count: n) }
+            initialized = n
         }
-        if count == 0 { return }
+    }
+
+    /// Converts elements `elementOffset ..< elementOffset + count` (flat, row-major) to Float
+    /// into `dst`, so callers can stream rows without materializing the whole tensor.
+    public func copyFloat32(into dst: UnsafeMutablePointer<Float>, elementOffset: Int, count: Int) throws {
+        try checkFloat()
+        guard elementOffset >= 0, count >= 0, elementOffset <= elementCount - count else {
+            throw QQQError.badTensor(path: path, tensor: name,
+                reason: "elements \(elementOffset)..<\(elementOffset + count) out of range (\(elementCount) elements)")
+        }
+        convert(into: dst, elementOffset: elementOffset, count: count)
+    }
+
+    private func checkFloat() throws {
+        switch dtype {
+        case .f32, .f16, .bf16: return
+        default:
+            throw QQQError.badTensor(path: path, tensor: name,
+                reason: "dtype \(dtype.rawValue) cannot be converted to F32 (expected F32, F16 or BF16)")
+        }
+    }
+
+    private func convert(into dst: UnsafeMutablePointer<Float>, elementOffset: Int, count: Int) {
         let src = raw + elementOffset * dtype.byteSize
         switch dtype {
-        case .f32: memcpy(dst, src, count * 4)
-        case .f16: VectorOps.f16ToF32(src, dst, count: count)
-        case .bf16: VectorOps.bf16ToF32(src, dst, count: count)
-        default:
-            throw QQQError.badTensor(path: file.path, tensor: name, reason: "dtype \(dtype.rawValue) is not a float type (F32, F16, BF16)")
+        case .f32: HalfConversion.f32Copy(raw: src, dst, count: count)
+        case .f16: HalfConversion.f16ToF32(raw: src, dst, count: count)
+        case .bf16: HalfConversion.bf16ToF32(raw: src, dst, count: count)
+        default: break
         }
     }
 }
