@@ -1,7 +1,9 @@
 /// Byte-pair encoding with Hugging Face `tokenizers` semantics: merges are applied lowest rank first,
 /// ties to the leftmost position, over the symbols of one pre-tokenized word (`Word::merge_all`).
 final class BPEModel {
-    let vocab: [String: Int32]
+    /// Keyed by exact UTF-8 bytes: Swift `String` keys compare by canonical equivalence, which would
+    /// merge distinct vocabulary entries such as U+212B and U+00C5.
+    let vocab: [[UInt8]: Int32]
     let idToToken: [String]
     /// (left id << 32 | right id) -> (rank << 32 | merged id)
     private let merges: [UInt64: UInt64]
@@ -12,28 +14,28 @@ final class BPEModel {
     /// Vocabulary ids of the `<0xNN>` byte tokens (byte fallback), when present.
     private(set) var byteTokenIds: [Int32?] = Array(repeating: nil, count: 256)
 
-    init(vocab: [String: Int32], merges: [(String, String)], byteFallback: Bool, unkToken: String?,
+    init(vocab: [[UInt8]: Int32], merges: [([UInt8], [UInt8])], byteFallback: Bool, unkToken: String?,
          fuseUnk: Bool, ignoreMerges: Bool, path: String) throws {
         self.vocab = vocab
         var names = [String](repeating: "", count: (vocab.values.max().map { Int($0) } ?? -1) + 1)
-        for (token, id) in vocab { names[Int(id)] = token }
+        for (token, id) in vocab { names[Int(id)] = String(decoding: token, as: UTF8.self) }
         idToToken = names
         var table: [UInt64: UInt64] = [:]
         table.reserveCapacity(merges.count)
         for (rank, (a, b)) in merges.enumerated() {
             guard let ia = vocab[a], let ib = vocab[b], let merged = vocab[a + b] else {
-                throw QQQError.badFile(path: path, reason: "merge \(rank) '\(a) \(b)' uses tokens absent from the vocabulary")
+                throw QQQError.badFile(path: path, reason: "merge \(rank) '\(String(decoding: a, as: UTF8.self)) \(String(decoding: b, as: UTF8.self))' uses tokens absent from the vocabulary")
             }
             let key = UInt64(UInt32(bitPattern: ia)) << 32 | UInt64(UInt32(bitPattern: ib))
             if table[key] == nil { table[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged)) }
         }
         self.merges = table
         self.byteFallback = byteFallback
-        unkId = unkToken.flatMap { vocab[$0] }
+        unkId = unkToken.flatMap { vocab[Array($0.utf8)] }
         self.fuseUnk = fuseUnk
         self.ignoreMerges = ignoreMerges
         for b in 0..<256 {
-            byteTokenIds[b] = vocab[String(format: "<0x%02X>", b)]
+            byteTokenIds[b] = vocab[Array(String(format: "<0x%02X>", b).utf8)]
         }
     }
 
@@ -49,7 +51,7 @@ final class BPEModel {
         ids.reserveCapacity(word.unicodeScalars.count)
         var lastWasUnk = false
         for scalar in word.unicodeScalars {
-            if let id = vocab[String(scalar)] {
+            if let id = vocab[Array(String(scalar).utf8)] {
                 ids.append(id); lastWasUnk = false
                 continue
             }

@@ -33,11 +33,35 @@ enum Normalizer {
     func apply(_ s: String) -> String {
         switch self {
         case let .prepend(p): return s.isEmpty ? s : p + s
-        case let .replace(a, b): return s.replacingOccurrences(of: a, with: b)
+        case let .replace(a, b): return ScalarText.replace(s, a, b)
         case .nfc: return s.precomposedStringWithCanonicalMapping
         case .nfkc: return s.precomposedStringWithCompatibilityMapping
         case .lowercase: return s.lowercased()
         case let .sequence(items): return items.reduce(s) { $1.apply($0) }
         }
     }
+}
+
+/// Replacement by exact unicode scalars (Foundation's search would match by grapheme and canonical
+/// equivalence, so a space carrying a combining mark would not be found).
+enum ScalarText {
+    static func replace(_ s: String, _ a: String, _ b: String) -> String {
+        let pattern = Array(a.unicodeScalars), replacement = Array(b.unicodeScalars)
+        guard !pattern.isEmpty else { return s }
+        let src = Array(s.unicodeScalars)
+        var out = String.UnicodeScalarView()
+        var i = 0
+        while i < src.count {
+            if src[i] == pattern[0], i + pattern.count <= src.count, Array(src[i..<(i + pattern.count)]) == pattern {
+                out.append(contentsOf: replacement)
+                i += pattern.count
+            } else {
+                out.append(src[i])
+                i += 1
+            }
+        }
+        return String(out)
+    }
+
+    static func hasPrefix(_ s: String, _ p: String) -> Bool { s.unicodeScalars.starts(with: p.unicodeScalars) }
 }

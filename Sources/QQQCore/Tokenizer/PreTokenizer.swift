@@ -65,7 +65,7 @@ enum PreTokenizer {
     private func split(_ piece: String, into out: inout [String], isFirst: Bool) {
         switch self {
         case let .byteLevel(addPrefixSpace, useRegex):
-            let text = addPrefixSpace && !piece.hasPrefix(" ") ? " " + piece : piece
+            let text = addPrefixSpace && !ScalarText.hasPrefix(piece, " ") ? " " + piece : piece
             if useRegex { Self.appendMatches(text, .gpt2, into: &out) } else { out.append(text) }
         case let .split(pattern):
             Self.appendMatches(piece, pattern, into: &out)
@@ -84,16 +84,17 @@ enum PreTokenizer {
             }
             if !current.isEmpty { out.append(String(current)) }
         case let .metaspace(replacement, prepend, splitWords):
-            var text = piece.replacingOccurrences(of: " ", with: replacement)
+            var text = ScalarText.replace(piece, " ", replacement)
             let shouldPrepend = prepend == .always || (prepend == .first && isFirst)
-            if shouldPrepend && !text.hasPrefix(replacement) && !text.isEmpty { text = replacement + text }
+            if shouldPrepend && !ScalarText.hasPrefix(text, replacement) && !text.isEmpty { text = replacement + text }
             if !splitWords { out.append(text); return }
-            var current = ""
-            for ch in text {
-                if String(ch) == replacement && !current.isEmpty { out.append(current); current = "" }
-                current.append(ch)
+            let mark = Array(replacement.unicodeScalars)
+            var current = String.UnicodeScalarView()
+            for sc in text.unicodeScalars {
+                if mark.count == 1 && sc == mark[0] && !current.isEmpty { out.append(String(current)); current = .init() }
+                current.append(sc)
             }
-            if !current.isEmpty { out.append(current) }
+            if !current.isEmpty { out.append(String(current)) }
         case .sequence:
             out.append(contentsOf: apply([piece], firstSegment: isFirst))
         }

@@ -13,7 +13,8 @@ public final class Tokenizer {
     let byteLevel: Bool
     /// Byte -> id of its byte-level symbol.
     private var byteSymbolIds: [Int32] = []
-    private var cache: [String: [Int32]] = [:]
+    private var cache: [[UInt8]: [Int32]] = [:]  // exact bytes, as for the vocabulary
+    private let debugTiming = ProcessInfo.processInfo.environment["QQQ_TOKENIZER_TIMING"] == "1"
     public let bosTokenId: Int32?
     public let eosTokenId: Int32?
 
@@ -37,21 +38,22 @@ public final class Tokenizer {
         guard let vocabJSON = modelJSON["vocab"] as? [String: Int] else {
             throw QQQError.badFile(path: path, reason: "BPE model has no vocab object")
         }
-        var vocab: [String: Int32] = [:]
+        var vocab: [[UInt8]: Int32] = [:]
         vocab.reserveCapacity(vocabJSON.count)
-        for (k, v) in vocabJSON { vocab[k] = Int32(v) }
+        for (k, v) in vocabJSON { vocab[Array(k.utf8)] = Int32(v) }
+        guard vocab.count == vocabJSON.count else { throw QQQError.badFile(path: path, reason: "vocabulary has duplicate entries") }
         let addedJSON = json["added_tokens"] as? [[String: Any]] ?? []
         for item in addedJSON {
-            if let c = item["content"] as? String, let id = item["id"] as? Int, vocab[c] == nil { vocab[c] = Int32(id) }
+            if let c = item["content"] as? String, let id = item["id"] as? Int, vocab[Array(c.utf8)] == nil { vocab[Array(c.utf8)] = Int32(id) }
         }
-        var merges: [(String, String)] = []
+        var merges: [([UInt8], [UInt8])] = []
         for item in modelJSON["merges"] as? [Any] ?? [] {
             if let s = item as? String {
-                let parts = s.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
-                guard parts.count == 2 else { throw QQQError.badFile(path: path, reason: "malformed merge '\(s)'") }
-                merges.append((String(parts[0]), String(parts[1])))
+                let bytes = Array(s.utf8)
+                guard let space = bytes.firstIndex(of: 0x20) else { throw QQQError.badFile(path: path, reason: "malformed merge '\(s)'") }
+                merges.append((Array(bytes[..<space]), Array(bytes[(space + 1)...])))
             } else if let pair = item as? [String], pair.count == 2 {
-                merges.append((pair[0], pair[1]))
+                merges.append((Array(pair[0].utf8), Array(pair[1].utf8)))
             } else {
                 throw QQQError.badFile(path: path, reason: "malformed merges list")
             }
@@ -67,7 +69,7 @@ public final class Tokenizer {
         if byteLevel {
             // Some vocabularies lack bytes that never occur in UTF-8 text (e.g. 0xC0): as in HF with no
             // unk token, such a byte yields no id (-1 marks it).
-            byteSymbolIds = ByteLevelAlphabet.byteToScalar.map { vocab[String($0)] ?? -1 }
+            byteSymbolIds = ByteLevelAlphabet.byteToScalar.map { vocab[Array(String($0).utf8)] ?? -1 }
         }
         // BOS/EOS: tokenizer_config.json names them (string or {"content": ...}).
         var bos: Int32?, eos: Int32?
@@ -75,8 +77,8 @@ public final class Tokenizer {
             func name(_ key: String) -> String? {
                 (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String)
             }
-            bos = name("bos_token").flatMap { vocab[$0] }
-            eos = name("eos_token").flatMap { vocab[$0] }
+            bos = name("bos_token").flatMap { vocab[Array($0.utf8)] }
+            eos = name("eos_token").flatMap { vocab[Array($0.utf8)] }
         }
         bosTokenId = bos
         eosTokenId = eos
@@ -84,7 +86,7 @@ public final class Tokenizer {
 
     public var vocabSize: Int { model.idToToken.count }
 
-    public func tokenId(_ token: String) -> Int32? { model.vocab[token] }
+    public func tokenId(_ token: String) -> Int32? { model.vocab[Array(token.utf8)] }
 
     /// Token ids as Hugging Face `tokenizer(text)` gives them (post-processor specials included).
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int32] {
@@ -99,13 +101,16 @@ public final class Tokenizer {
     }
 
     private func encodeSegment(_ text: String, first: Bool, into ids: inout [Int32]) {
+        let t0 = DispatchTime.now().uptimeNanoseconds
         let normalized = normalizer?.apply(text) ?? text
         let words = preTokenizer?.apply([normalized], firstSegment: first) ?? [normalized]
+        if debugTiming { print("tokenizer: normalize+pretokenize \(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) s, \(words.count) words") }
         for word in words where !word.isEmpty {
-            if let hit = cache[word] { ids.append(contentsOf: hit); continue }
+            let key = Array(word.utf8)
+            if let hit = cache[key] { ids.append(contentsOf: hit); continue }
             var symbols: [Int32]
             if byteLevel {
-                if model.ignoreMerges, let whole = model.vocab[ByteLevelAlphabet.encode(Substring(word))] {
+                if model.ignoreMerges, let whole = model.vocab[Array(ByteLevelAlphabet.encode(Substring(word)).utf8)] {
                     symbols = [whole]
                 } else {
                     symbols = word.utf8.map { byteSymbolIds[Int($0)] }
@@ -113,14 +118,15 @@ public final class Tokenizer {
                     model.merge(&symbols)
                 }
             } else {
-                if model.ignoreMerges, let whole = model.vocab[word] {
+                if model.ignoreMerges, let whole = model.vocab[key] {
                     symbols = [whole]
                 } else {
                     symbols = model.initialSymbols(Substring(word))
                     model.merge(&symbols)
                 }
             }
-            if word.utf8.count <= 64 { cache[word] = symbols }
+            if key.count <= 64 { cache[key] = symbols }
+            if debugTiming && key.count > 1000 { print("tokenizer: long word of \(key.count) bytes done at \(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) s") }
             ids.append(contentsOf: symbols)
         }
     }
