@@ -1,65 +1,85 @@
-/// Added/special tokens (`added_tokens` of tokenizer.json), matched whole in the raw input before
-/// normalization, leftmost-longest, as HF's AddedVocabulary does for non-normalized tokens.
-struct AddedTokens {
-    struct Entry {
-        let content: [UInt8]
-        let id: Int32
-        let special: Bool
-        let lstrip: Bool
-        let rstrip: Bool
-    }
+/// One entry of `added_tokens`: matched whole in the input before the model sees it.
+struct AddedToken {
+    let id: Int32
+    let content: [UInt32]
+    let special: Bool
+    let lstrip: Bool
+    let rstrip: Bool
+    let singleWord: Bool
+    let normalized: Bool
+}
 
-    enum Segment {
-        case text(Substring)
-        case token(Int32)
-    }
+/// A piece of the input: either text for the pipeline or an added token already resolved.
+enum Segment {
+    case text(Range<Int>)
+    case token(Int32)
+}
 
-    private(set) var entries: [Entry] = []
-    /// Entries by first byte, longest first.
-    private var byFirstByte: [[Int]] = Array(repeating: [], count: 256)
+/// Finds added tokens in scalar text, leftmost-longest like the Aho-Corasick matcher of
+/// `tokenizers`, with their lstrip/rstrip/single_word rules.
+struct AddedTokenMatcher {
+    private let tokens: [AddedToken]
+    /// Candidate tokens by first scalar, longest first.
+    private var byFirst: [UInt32: [Int]] = [:]
 
-    init(json: [[String: Any]]) {
-        for item in json {
-            guard let content = item["content"] as? String, !content.isEmpty, let id = (item["id"] as? Int) else { continue }
-            entries.append(Entry(content: Array(content.utf8), id: Int32(id), special: item["special"] as? Bool ?? false,
-                                 lstrip: item["lstrip"] as? Bool ?? false, rstrip: item["rstrip"] as? Bool ?? false))
+    /// `patterns[i]` is what to look for for `tokens[i]` (the content, or its normalized form).
+    init(tokens: [AddedToken], patterns: [[UInt32]]) {
+        self.tokens = tokens
+        self.patterns = patterns
+        for (i, p) in patterns.enumerated() where !p.isEmpty {
+            byFirst[p[0], default: []].append(i)
         }
-        for (i, e) in entries.enumerated() { byFirstByte[Int(e.content[0])].append(i) }
-        for b in 0..<256 { byFirstByte[b].sort { entries[$0].content.count > entries[$1].content.count } }
+        for key in byFirst.keys {
+            byFirst[key]!.sort { patterns[$0].count > patterns[$1].count }
+        }
     }
+    private let patterns: [[UInt32]]
 
-    func id(of content: String) -> Int32? { entries.first { $0.content == Array(content.utf8) }?.id }
+    var isEmpty: Bool { byFirst.isEmpty }
 
-    /// Splits text into plain segments and added tokens.
-    func split(_ text: String) -> [Segment] {
-        if entries.isEmpty { return [.text(Substring(text))] }
-        let utf8 = Array(text.utf8)
+    /// Splits `s[range]` into text and token segments.
+    func split(_ s: [UInt32], _ range: Range<Int>) -> [Segment] {
+        if byFirst.isEmpty { return range.isEmpty ? [] : [.text(range)] }
         var out: [Segment] = []
-        var segmentStart = 0
-        var i = 0
-        func textSlice(_ a: Int, _ b: Int) -> Substring {
-            let s = text.utf8.index(text.utf8.startIndex, offsetBy: a)
-            let e = text.utf8.index(text.utf8.startIndex, offsetBy: b)
-            return text[s..<e]
-        }
-        while i < utf8.count {
-            var matched: Entry?
-            for k in byFirstByte[Int(utf8[i])] {
-                let c = entries[k].content
-                if i + c.count <= utf8.count && utf8[i..<(i + c.count)].elementsEqual(c) { matched = entries[k]; break }
-            }
-            guard let m = matched else { i += 1; continue }
+        var textStart = range.lowerBound
+        var i = range.lowerBound
+        let hi = range.upperBound
+        while i < hi {
+            guard let cands = byFirst[s[i]] else { i += 1; continue }
+            var found = -1
             var end = i
-            if m.lstrip { while end > segmentStart && Self.isSpace(utf8[end - 1]) { end -= 1 } }
-            if end > segmentStart { out.append(.text(textSlice(segmentStart, end))) }
-            out.append(.token(m.id))
-            i += m.content.count
-            if m.rstrip { while i < utf8.count && Self.isSpace(utf8[i]) { i += 1 } }
-            segmentStart = i
+            for c in cands {
+                let p = patterns[c]
+                if i + p.count > hi { continue }
+                var k = 1
+                while k < p.count && s[i + k] == p[k] { k += 1 }
+                if k < p.count { continue }
+                let t = tokens[c]
+                if t.singleWord {
+                    let before = i == range.lowerBound || !AddedTokenMatcher.isWordScalar(s[i - 1])
+                    let after = i + p.count == hi || !AddedTokenMatcher.isWordScalar(s[i + p.count])
+                    if !(before && after) { continue }
+                }
+                found = c
+                end = i + p.count
+                break
+            }
+            if found < 0 { i += 1; continue }
+            let t = tokens[found]
+            var start = i
+            if t.lstrip { while start > textStart && ScalarClass.isWhitespace(s[start - 1]) { start -= 1 } }
+            if t.rstrip { while end < hi && ScalarClass.isWhitespace(s[end]) { end += 1 } }
+            if start > textStart { out.append(.text(textStart..<start)) }
+            out.append(.token(t.id))
+            textStart = end
+            i = end
         }
-        if segmentStart < utf8.count { out.append(.text(textSlice(segmentStart, utf8.count))) }
+        if textStart < hi { out.append(.text(textStart..<hi)) }
         return out
     }
 
-    private static func isSpace(_ b: UInt8) -> Bool { b == 32 || (b >= 9 && b <= 13) }
+    private static func isWordScalar(_ v: UInt32) -> Bool {
+        let c = ScalarClass.of(v)
+        return c == .letter || c == .number || v == 0x5F
+    }
 }

@@ -1,28 +1,27 @@
-/// GPT-2's reversible byte <-> unicode map: printable bytes map to themselves, the rest to code
-/// points from U+0100 up, so any byte string becomes a string of "visible" characters.
+/// GPT-2's reversible byte <-> unicode map: printable bytes stand for themselves, the other
+/// bytes (controls, space, 0x7F-0xA0, 0xAD) become U+0100 onwards in byte order, so every
+/// byte string has a printable, whitespace-free spelling that a BPE vocabulary can hold.
 enum ByteLevelAlphabet {
-    static let byteToScalar: [Unicode.Scalar] = {
-        var bs = Array(33...126) + Array(161...172) + Array(174...255)
-        var cs = bs
-        var n = 0
-        for b in 0..<256 where !bs.contains(b) {
-            bs.append(b); cs.append(256 + n); n += 1
+    /// byte -> unicode scalar value.
+    static let byteToScalar: [UInt32] = {
+        var table = [UInt32](repeating: 0, count: 256)
+        var next: UInt32 = 256
+        for b in 0..<256 {
+            let printable = (33...126).contains(b) || (161...172).contains(b) || (174...255).contains(b)
+            if printable {
+                table[b] = UInt32(b)
+            } else {
+                table[b] = next
+                next += 1
+            }
         }
-        var table = [Unicode.Scalar](repeating: " ", count: 256)
-        for (b, c) in zip(bs, cs) { table[b] = Unicode.Scalar(UInt32(c))! }
         return table
     }()
 
+    /// unicode scalar value -> byte, for the 256 scalars of the alphabet.
     static let scalarToByte: [UInt32: UInt8] = {
-        var map: [UInt32: UInt8] = [:]
-        for (b, s) in byteToScalar.enumerated() { map[s.value] = UInt8(b) }
+        var map = [UInt32: UInt8]()
+        for (b, s) in byteToScalar.enumerated() { map[s] = UInt8(b) }
         return map
     }()
-
-    /// The byte-level string of some UTF-8 text.
-    static func encode(_ text: Substring) -> String {
-        var out = String.UnicodeScalarView()
-        for b in text.utf8 { out.append(byteToScalar[Int(b)]) }
-        return String(out)
-    }
 }

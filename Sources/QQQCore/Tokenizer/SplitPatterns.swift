@@ -1,111 +1,135 @@
-/// The pre-tokenizer regexes that real tokenizers use, matched by hand (no regex engine): each
-/// function returns the match ranges of a left-to-right `find_iter` over unicode scalars.
+/// Hand-coded matchers for the pre-tokenization regexes that real byte-level BPE tokenizers use,
+/// recognised by their exact pattern text. Each reproduces the regex's leftmost-first
+/// alternation and backtracking, so the pieces equal what Oniguruma finds, without a regex engine.
 enum SplitPattern: Equatable {
-    /// GPT-2 / SmolLM2 (ByteLevel use_regex):
-    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+    /// GPT-2 (also ByteLevel's own `use_regex`).
     case gpt2
-    /// LLaMA-3 (maxDigits 3) and Qwen2 (maxDigits 1):
-    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
-    case llama3(maxDigits: Int)
+    /// LLaMA-3 / cl100k: letters may take one leading non-letter, digits in runs of at most 3.
+    case llama3
+    /// Qwen2: as LLaMA-3 but digits one by one.
+    case qwen2
 
-    static let gpt2Regex = #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
-    static let llama3Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
-    static let qwen2Regex = #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let gpt2Pattern =
+        #"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"#
+    static let llama3Pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
+    static let qwen2Pattern =
+        #"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"#
 
-    init?(regex: String) {
-        switch regex {
-        case Self.gpt2Regex: self = .gpt2
-        case Self.llama3Regex: self = .llama3(maxDigits: 3)
-        case Self.qwen2Regex: self = .llama3(maxDigits: 1)
+    init?(pattern: String) {
+        switch pattern {
+        case SplitPattern.gpt2Pattern: self = .gpt2
+        case SplitPattern.llama3Pattern: self = .llama3
+        case SplitPattern.qwen2Pattern: self = .qwen2
         default: return nil
         }
     }
 
-    func matches(_ s: [Unicode.Scalar]) -> [Range<Int>] {
-        var out: [Range<Int>] = []
-        var i = 0
-        while i < s.count {
+    /// Appends the match ranges (absolute indices) found in `s[lo..<hi]`. The matches cover the
+    /// range completely, as these patterns match every scalar.
+    func matches(_ s: UnsafeBufferPointer<UInt32>, _ lo: Int, _ hi: Int, into out: inout [Range<Int>]) {
+        var i = lo
+        while i < hi {
             let end: Int
             switch self {
-            case .gpt2: end = Self.gpt2Match(s, i)
-            case let .llama3(maxDigits): end = Self.llama3Match(s, i, maxDigits: maxDigits)
+            case .gpt2: end = SplitPattern.gpt2Match(s, i, hi)
+            case .llama3: end = SplitPattern.llamaMatch(s, i, hi, maxDigits: 3)
+            case .qwen2: end = SplitPattern.llamaMatch(s, i, hi, maxDigits: 1)
             }
             out.append(i..<end)
             i = end
         }
-        return out
     }
 
-    typealias C = UnicodeClasses
+    @inline(__always)
+    private static func cls(_ s: UnsafeBufferPointer<UInt32>, _ i: Int) -> ScalarClass { ScalarClass.of(s[i]) }
 
-    /// `'s|'t|'re|'ve|'m|'ll|'d` at i (case-insensitive when asked); returns the end or nil.
-    static func contraction(_ s: [Unicode.Scalar], _ i: Int, ignoreCase: Bool) -> Int? {
-        guard s[i] == "'", i + 1 < s.count else { return nil }
-        func lower(_ k: Int) -> UInt32? {
-            guard k < s.count else { return nil }
-            let v = s[k].value
-            return ignoreCase && v >= 65 && v <= 90 ? v + 32 : v
+    /// Length of the contraction ('s 't 're 've 'm 'll 'd) at `i`, or 0.
+    @inline(__always)
+    private static func contraction(_ s: UnsafeBufferPointer<UInt32>, _ i: Int, _ hi: Int, caseless: Bool) -> Int {
+        guard s[i] == 0x27, i + 1 < hi else { return 0 }
+        // Case folding as the regex engines do it: ASCII, plus U+017F (long s) which folds to "s".
+        func lower(_ v: UInt32) -> UInt32 {
+            guard caseless else { return v }
+            if v >= 0x41 && v <= 0x5A { return v + 32 }
+            return v == 0x17F ? 0x73 : v
         }
-        switch lower(i + 1) {
-        case 115, 116, 109, 100: return i + 2                       // s t m d
-        case 114: return lower(i + 2) == 101 ? i + 3 : nil          // re
-        case 118: return lower(i + 2) == 101 ? i + 3 : nil          // ve
-        case 108: return lower(i + 2) == 108 ? i + 3 : nil          // ll
-        default: return nil
+        let a = lower(s[i + 1])
+        switch a {
+        case 0x73, 0x74, 0x6D, 0x64: return 2 // s t m d
+        case 0x72, 0x76: // re ve
+            if i + 2 < hi && lower(s[i + 2]) == 0x65 { return 3 }
+        case 0x6C: // ll
+            if i + 2 < hi && lower(s[i + 2]) == 0x6C { return 3 }
+        default: break
         }
+        return 0
     }
 
-    static func run(_ s: [Unicode.Scalar], from i: Int, while pred: (Unicode.Scalar) -> Bool) -> Int {
+    @inline(__always)
+    private static func run(_ s: UnsafeBufferPointer<UInt32>, _ i: Int, _ hi: Int, _ c: ScalarClass) -> Int {
         var j = i
-        while j < s.count && pred(s[j]) { j += 1 }
+        while j < hi && cls(s, j) == c { j += 1 }
         return j
     }
 
-    static func isOther(_ c: Unicode.Scalar) -> Bool { !C.isWhitespace(c) && !C.isLetter(c) && !C.isNumber(c) }
-
-    /// `\s+(?!\S)|\s+` at a whitespace char i.
-    static func whitespaceRun(_ s: [Unicode.Scalar], _ i: Int) -> Int {
-        let j = run(s, from: i, while: C.isWhitespace)
-        if j == s.count || j - i == 1 { return j }
-        return j - 1  // leave the last space to prefix the next word
+    /// End of the whitespace alternatives `\s+(?!\S)|\s+` at a whitespace scalar `i`.
+    @inline(__always)
+    private static func spaceRun(_ s: UnsafeBufferPointer<UInt32>, _ i: Int, _ hi: Int) -> Int {
+        let j = run(s, i, hi, .space)
+        // \s+(?!\S): the whole run at the end of text, else back off one so the last space
+        // joins the next word; a single space before a non-space falls to \s+.
+        if j == hi || j - i == 1 { return j }
+        return j - 1
     }
 
-    static func gpt2Match(_ s: [Unicode.Scalar], _ i: Int) -> Int {
-        if let e = contraction(s, i, ignoreCase: false) { return e }
-        let c = s[i]
-        let spaced = c == " " && i + 1 < s.count
-        let start = spaced ? i + 1 : i
-        if C.isLetter(c) || (spaced && C.isLetter(s[i + 1])) { return run(s, from: start, while: C.isLetter) }
-        if C.isNumber(c) || (spaced && C.isNumber(s[i + 1])) { return run(s, from: start, while: C.isNumber) }
-        if isOther(c) || (spaced && isOther(s[i + 1])) { return run(s, from: start, while: isOther) }
-        return whitespaceRun(s, i)
-    }
-
-    static func llama3Match(_ s: [Unicode.Scalar], _ i: Int, maxDigits: Int) -> Int {
-        if let e = contraction(s, i, ignoreCase: true) { return e }
-        let c = s[i]
-        // [^\r\n\p{L}\p{N}]?\p{L}+
-        if C.isLetter(c) { return run(s, from: i, while: C.isLetter) }
-        if !C.isNewline(c) && !C.isNumber(c) && i + 1 < s.count && C.isLetter(s[i + 1]) {
-            return run(s, from: i + 1, while: C.isLetter)
+    /// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+    private static func gpt2Match(_ s: UnsafeBufferPointer<UInt32>, _ i: Int, _ hi: Int) -> Int {
+        let c = contraction(s, i, hi, caseless: false)
+        if c > 0 { return i + c }
+        var start = i
+        var k = cls(s, i)
+        if s[i] == 0x20 && i + 1 < hi {
+            let n = cls(s, i + 1)
+            if n != .space { start = i + 1; k = n }
         }
-        // \p{N}{1,maxDigits}
-        if C.isNumber(c) {
-            var j = i
-            while j < s.count && j - i < maxDigits && C.isNumber(s[j]) { j += 1 }
+        if k == .space { return spaceRun(s, i, hi) }
+        return run(s, start, hi, k)
+    }
+
+    @inline(__always)
+    private static func isCRLF(_ v: UInt32) -> Bool { v == 0x0A || v == 0x0D }
+
+    /// `(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,maxDigits}|
+    ///  ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+`
+    private static func llamaMatch(_ s: UnsafeBufferPointer<UInt32>, _ i: Int, _ hi: Int, maxDigits: Int) -> Int {
+        let c = contraction(s, i, hi, caseless: true)
+        if c > 0 { return i + c }
+        let k = cls(s, i)
+        // [^\r\n\p{L}\p{N}]?\p{L}+
+        if k == .letter { return run(s, i, hi, .letter) }
+        if k != .number && !isCRLF(s[i]) && i + 1 < hi && cls(s, i + 1) == .letter {
+            return run(s, i + 1, hi, .letter)
+        }
+        // \p{N}{1,n}
+        if k == .number {
+            var j = i + 1
+            while j < hi && j - i < maxDigits && cls(s, j) == .number { j += 1 }
             return j
         }
-        // ' ?[^\s\p{L}\p{N}]+[\r\n]*'
-        let spaced = c == " " && i + 1 < s.count && isOther(s[i + 1])
-        if isOther(c) || spaced {
-            let j = run(s, from: spaced ? i + 1 : i, while: isOther)
-            return run(s, from: j, while: C.isNewline)
+        //  ?[^\s\p{L}\p{N}]+[\r\n]*
+        var start = -1
+        if k == .other { start = i } else if s[i] == 0x20 && i + 1 < hi && cls(s, i + 1) == .other { start = i + 1 }
+        if start >= 0 {
+            var j = run(s, start, hi, .other)
+            while j < hi && isCRLF(s[j]) { j += 1 }
+            return j
         }
-        // \s*[\r\n]+ : up to the last newline of the whitespace run
-        let j = run(s, from: i, while: C.isWhitespace)
-        var lastNewline = -1
-        for k in i..<j where C.isNewline(s[k]) { lastNewline = k }
-        if lastNewline >= 0 { return lastNewline + 1 }
-        return whitespaceRun(s, i)
+        // Here s[i] is whitespace. \s*[\r\n]+ : up to just past the last CR/LF of the run.
+        let j = run(s, i, hi, .space)
+        var last = j - 1
+        while last >= i && !isCRLF(s[last]) { last -= 1 }
+        if last >= i { return last + 1 }
+        return spaceRun(s, i, hi)
     }
 }

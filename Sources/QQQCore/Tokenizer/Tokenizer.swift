@@ -1,158 +1,173 @@
 import Foundation
 
-/// A Hugging Face `tokenizer.json` tokenizer (BPE models: byte-level as in GPT-2/SmolLM2/Qwen2/LLaMA-3,
-/// and SentencePiece-style with byte fallback as in LLaMA-2/Mistral). Encoding gives the ids that
-/// `tokenizers` gives: added tokens split first, then normalizer, pre-tokenizer, BPE, post-processor.
-/// Not thread-safe (it caches words); use one instance per thread.
+/// A Hugging Face `tokenizer.json` tokenizer (BPE models: GPT-2 style byte level, and
+/// SentencePiece style with byte fallback) that gives the ids `tokenizers` gives.
+/// Pipeline per call: added tokens split out -> normalizer -> pre-tokenizer -> BPE -> post-processor.
 public final class Tokenizer {
-    let model: BPEModel
-    let added: AddedTokens
-    let normalizer: Normalizer?
-    let preTokenizer: PreTokenizer?
-    let postProcessor: PostProcessor
-    let byteLevel: Bool
-    /// Byte -> id of its byte-level symbol.
-    private var byteSymbolIds: [Int32] = []
-    private var cache: [[UInt8]: [Int32]] = [:]  // exact bytes, as for the vocabulary
-    private let debugTiming = ProcessInfo.processInfo.environment["QQQ_TOKENIZER_TIMING"] == "1"
+    public let path: String
+    private let addedTokens: [AddedToken]
+    /// Matchers for added tokens with normalized == false (on raw text) and true (on normalized text).
+    private let rawMatcher: AddedTokenMatcher
+    private let normalizedMatcher: AddedTokenMatcher
+    private let normalizer: Normalizer?
+    private let preTokenizer: PreTokenizer?
+    private let model: BPEModel
+    private let postProcessor: PostProcessor
+    private let decoder: TokenDecoder?
+    private let addedById: [Int32: AddedToken]
+    private let addedByContent: [[UInt32]: Int32]
+    /// The model's cache and scratch buffers are not thread-safe.
+    private let lock = NSLock()
+
     public let bosTokenId: Int32?
     public let eosTokenId: Int32?
 
-    /// Loads `tokenizer.json` (and `tokenizer_config.json` if present) from a model folder.
+    /// Loads `tokenizer.json` (required) and `tokenizer_config.json` (optional) from a model folder.
     public static func load(directory: String) throws -> Tokenizer {
-        let path = (directory as NSString).appendingPathComponent("tokenizer.json")
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw QQQError.badFile(path: path, reason: "missing: the model folder needs a tokenizer.json")
+        let dir = URL(fileURLWithPath: directory)
+        let tokPath = dir.appendingPathComponent("tokenizer.json").path
+        guard FileManager.default.fileExists(atPath: tokPath) else {
+            throw QQQError.badFile(path: tokPath, reason: "missing")
         }
-        let configPath = (directory as NSString).appendingPathComponent("tokenizer_config.json")
-        return try Tokenizer(tokenizerJSON: data, configJSON: FileManager.default.contents(atPath: configPath), path: path)
+        guard let tok = FileManager.default.contents(atPath: tokPath) else {
+            throw QQQError.badFile(path: tokPath, reason: "cannot be read")
+        }
+        let cfgPath = dir.appendingPathComponent("tokenizer_config.json").path
+        let cfg = FileManager.default.contents(atPath: cfgPath)
+        return try Tokenizer(tokenizerJSON: tok, configJSON: cfg, path: tokPath)
     }
 
+    /// `path` names the tokenizer.json in error messages.
     public init(tokenizerJSON: Data, configJSON: Data?, path: String) throws {
-        guard let json = try? JSONSerialization.jsonObject(with: tokenizerJSON) as? [String: Any] else {
-            throw QQQError.badFile(path: path, reason: "not a JSON object")
-        }
-        guard let modelJSON = json["model"] as? [String: Any] else { throw QQQError.badFile(path: path, reason: "no \"model\"") }
-        let type = modelJSON["type"] as? String ?? "BPE"
-        guard type == "BPE" else { throw QQQError.unsupported("tokenizer model '\(type)' in \(path) (only BPE)") }
-        guard let vocabJSON = modelJSON["vocab"] as? [String: Int] else {
-            throw QQQError.badFile(path: path, reason: "BPE model has no vocab object")
-        }
-        var vocab: [[UInt8]: Int32] = [:]
-        vocab.reserveCapacity(vocabJSON.count)
-        for (k, v) in vocabJSON { vocab[Array(k.utf8)] = Int32(v) }
-        guard vocab.count == vocabJSON.count else { throw QQQError.badFile(path: path, reason: "vocabulary has duplicate entries") }
-        let addedJSON = json["added_tokens"] as? [[String: Any]] ?? []
-        for item in addedJSON {
-            if let c = item["content"] as? String, let id = item["id"] as? Int, vocab[Array(c.utf8)] == nil { vocab[Array(c.utf8)] = Int32(id) }
-        }
-        var merges: [([UInt8], [UInt8])] = []
-        for item in modelJSON["merges"] as? [Any] ?? [] {
-            if let s = item as? String {
-                let bytes = Array(s.utf8)
-                guard let space = bytes.firstIndex(of: 0x20) else { throw QQQError.badFile(path: path, reason: "malformed merge '\(s)'") }
-                merges.append((Array(bytes[..<space]), Array(bytes[(space + 1)...])))
-            } else if let pair = item as? [String], pair.count == 2 {
-                merges.append((Array(pair[0].utf8), Array(pair[1].utf8)))
-            } else {
-                throw QQQError.badFile(path: path, reason: "malformed merges list")
+        self.path = path
+        let root: [String: Any]
+        do {
+            guard let obj = try JSONSerialization.jsonObject(with: tokenizerJSON) as? [String: Any] else {
+                throw QQQError.badFile(path: path, reason: "not a JSON object")
             }
+            root = obj
+        } catch let e as QQQError {
+            throw e
+        } catch {
+            throw QQQError.badFile(path: path, reason: "not valid JSON")
         }
-        model = try BPEModel(vocab: vocab, merges: merges, byteFallback: modelJSON["byte_fallback"] as? Bool ?? false,
-                             unkToken: modelJSON["unk_token"] as? String, fuseUnk: modelJSON["fuse_unk"] as? Bool ?? false,
-                             ignoreMerges: modelJSON["ignore_merges"] as? Bool ?? false, path: path)
-        added = AddedTokens(json: addedJSON)
-        normalizer = try (json["normalizer"] as? [String: Any]).map { try Normalizer(json: $0, path: path) }
-        preTokenizer = try (json["pre_tokenizer"] as? [String: Any]).map { try PreTokenizer(json: $0, path: path) }
-        postProcessor = try PostProcessor(json: json["post_processor"] as? [String: Any], path: path)
-        byteLevel = preTokenizer?.isByteLevel ?? false
-        if byteLevel {
-            // Some vocabularies lack bytes that never occur in UTF-8 text (e.g. 0xC0): as in HF with no
-            // unk token, such a byte yields no id (-1 marks it).
-            byteSymbolIds = ByteLevelAlphabet.byteToScalar.map { vocab[Array(String($0).utf8)] ?? -1 }
+        guard let modelJSON = TokenizerJSON.object(root["model"]) else {
+            throw QQQError.badFile(path: path, reason: "no 'model' object")
         }
-        // BOS/EOS: tokenizer_config.json names them (string or {"content": ...}).
-        var bos: Int32?, eos: Int32?
-        if let configJSON, let config = try? JSONSerialization.jsonObject(with: configJSON) as? [String: Any] {
-            func name(_ key: String) -> String? {
-                (config[key] as? String) ?? ((config[key] as? [String: Any])?["content"] as? String)
+
+        normalizer = try TokenizerJSON.object(root["normalizer"]).map { try Normalizer.parse($0, file: path) }
+        preTokenizer = try TokenizerJSON.object(root["pre_tokenizer"]).map { try PreTokenizer.parse($0, file: path) }
+        let bpe = try BPEModel(json: modelJSON, byteLevel: preTokenizer?.isByteLevel ?? false, file: path)
+        model = bpe
+        let post = try PostProcessor.parse(TokenizerJSON.object(root["post_processor"]), file: path)
+        postProcessor = post
+        decoder = try TokenizerJSON.object(root["decoder"]).map { try TokenDecoder.parse($0, file: path) }
+
+        var added: [AddedToken] = []
+        for item in root["added_tokens"] as? [Any] ?? [] {
+            guard let o = TokenizerJSON.object(item), let id = TokenizerJSON.int(o["id"]),
+                  let content = o["content"] as? String else {
+                throw QQQError.badFile(path: path, reason: "added_tokens entry without id or content")
             }
-            bos = name("bos_token").flatMap { vocab[Array($0.utf8)] }
-            eos = name("eos_token").flatMap { vocab[Array($0.utf8)] }
+            let special = TokenizerJSON.bool(o["special"], default: false)
+            // As in `tokenizers`, an added token already in the model's vocabulary keeps that id.
+            let resolved = bpe.tokenId(Array(content.utf8)) ?? Int32(id)
+            added.append(AddedToken(id: resolved, content: TokenizerJSON.scalars(content), special: special,
+                                    lstrip: TokenizerJSON.bool(o["lstrip"], default: false),
+                                    rstrip: TokenizerJSON.bool(o["rstrip"], default: false),
+                                    singleWord: TokenizerJSON.bool(o["single_word"], default: false),
+                                    normalized: TokenizerJSON.bool(o["normalized"], default: !special)))
         }
-        bosTokenId = bos
-        eosTokenId = eos
+        addedTokens = added
+        let raw = added.filter { !$0.normalized }
+        rawMatcher = AddedTokenMatcher(tokens: raw, patterns: raw.map { $0.content })
+        let norm = added.filter { $0.normalized }
+        let normalizer = self.normalizer
+        normalizedMatcher = AddedTokenMatcher(tokens: norm, patterns: norm.map { normalizer?.apply($0.content) ?? $0.content })
+        var byId: [Int32: AddedToken] = [:], byContent: [[UInt32]: Int32] = [:]
+        for t in added { byId[t.id] = t; byContent[t.content] = t.id }
+        addedById = byId
+        addedByContent = byContent
+
+        // BOS/EOS as transformers reports them: from tokenizer_config.json, else the token the
+        // post-processor puts first.
+        var config: [String: Any] = [:]
+        if let data = configJSON {
+            guard let obj = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                let cfgPath = URL(fileURLWithPath: path).deletingLastPathComponent()
+                    .appendingPathComponent("tokenizer_config.json").path
+                throw QQQError.badFile(path: cfgPath, reason: "not a valid JSON object")
+            }
+            config = obj
+        }
+        func configToken(_ key: String) -> String? {
+            if let s = config[key] as? String { return s }
+            if let o = TokenizerJSON.object(config[key]) { return o["content"] as? String }
+            return nil
+        }
+        func lookup(_ s: String) -> Int32? {
+            byContent[TokenizerJSON.scalars(s)] ?? bpe.tokenId(Array(s.utf8))
+        }
+        bosTokenId = configToken("bos_token").flatMap(lookup) ?? post.firstPrefixId
+        eosTokenId = configToken("eos_token").flatMap(lookup)
     }
 
-    public var vocabSize: Int { model.idToToken.count }
+    /// Number of ids, added tokens included (`len(tokenizer)`).
+    public var vocabSize: Int {
+        max(model.idToToken.count, (addedTokens.map { Int($0.id) }.max() ?? -1) + 1)
+    }
 
-    public func tokenId(_ token: String) -> Int32? { model.vocab[Array(token.utf8)] }
+    public func tokenId(_ token: String) -> Int32? {
+        addedByContent[TokenizerJSON.scalars(token)] ?? model.tokenId(Array(token.utf8))
+    }
 
-    /// Token ids as Hugging Face `tokenizer(text)` gives them (post-processor specials included).
+    /// Token ids as HF `tokenizer(text)` gives them with default special-token behaviour
+    /// (the post-processor's BOS/EOS included when `addSpecialTokens`).
     public func encode(_ text: String, addSpecialTokens: Bool = true) -> [Int32] {
+        let scalars = TokenizerJSON.scalars(text)
         var ids: [Int32] = []
-        for (k, segment) in added.split(text).enumerated() {
-            switch segment {
-            case let .token(id): ids.append(id)
-            case let .text(piece): encodeSegment(String(piece), first: k == 0, into: &ids)
+        ids.reserveCapacity(scalars.count / 3 + 4)
+        lock.lock()
+        for seg in rawMatcher.split(scalars, 0..<scalars.count) {
+            switch seg {
+            case .token(let id):
+                ids.append(id)
+            case .text(let r):
+                var piece = Array(scalars[r])
+                if let n = normalizer { piece = n.apply(piece) }
+                for seg2 in normalizedMatcher.split(piece, 0..<piece.count) {
+                    switch seg2 {
+                    case .token(let id): ids.append(id)
+                    case .text(let r2):
+                        encodeText(Pieces(buf: piece, ranges: [r2], atInputStart: r.lowerBound == 0 && r2.lowerBound == 0),
+                                   into: &ids)
+                    }
+                }
             }
         }
+        lock.unlock()
         return addSpecialTokens ? postProcessor.apply(ids) : ids
     }
 
-    private func encodeSegment(_ text: String, first: Bool, into ids: inout [Int32]) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        let normalized = normalizer?.apply(text) ?? text
-        let words = preTokenizer?.apply([normalized], firstSegment: first) ?? [normalized]
-        if debugTiming { print("tokenizer: normalize+pretokenize \(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) s, \(words.count) words") }
-        for word in words where !word.isEmpty {
-            let key = Array(word.utf8)
-            if let hit = cache[key] { ids.append(contentsOf: hit); continue }
-            var symbols: [Int32]
-            if byteLevel {
-                if model.ignoreMerges, let whole = model.vocab[Array(ByteLevelAlphabet.encode(Substring(word)).utf8)] {
-                    symbols = [whole]
-                } else {
-                    symbols = word.utf8.map { byteSymbolIds[Int($0)] }
-                    if symbols.contains(-1) { symbols.removeAll { $0 < 0 } }
-                    model.merge(&symbols)
-                }
-            } else {
-                if model.ignoreMerges, let whole = model.vocab[key] {
-                    symbols = [whole]
-                } else {
-                    symbols = model.initialSymbols(Substring(word))
-                    model.merge(&symbols)
-                }
-            }
-            if key.count <= 64 { cache[key] = symbols }
-            if debugTiming && key.count > 1000 { print("tokenizer: long word of \(key.count) bytes done at \(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9) s") }
-            ids.append(contentsOf: symbols)
+    private func encodeText(_ pieces: Pieces, into ids: inout [Int32]) {
+        let words = preTokenizer?.apply(pieces) ?? pieces
+        words.buf.withUnsafeBufferPointer { s in
+            for r in words.ranges { model.encodeWord(s, r.lowerBound, r.upperBound, into: &ids) }
         }
     }
 
-    /// Text of token ids (byte-level symbols mapped back to bytes; SentencePiece "▁" to spaces and
-    /// `<0xNN>` pieces to bytes, one leading space stripped).
     public func decode(_ ids: [Int32], skipSpecialTokens: Bool = false) -> String {
-        var bytes: [UInt8] = []
-        let specials = Set(added.entries.filter(\.special).map(\.id))
+        var tokens: [String] = []
+        tokens.reserveCapacity(ids.count)
         for id in ids {
-            guard id >= 0, Int(id) < model.idToToken.count else { continue }
-            if skipSpecialTokens && specials.contains(id) { continue }
-            let token = model.idToToken[Int(id)]
-            if specials.contains(id) { bytes += Array(token.utf8); continue }
-            if byteLevel {
-                for s in token.unicodeScalars {
-                    if let b = ByteLevelAlphabet.scalarToByte[s.value] { bytes.append(b) } else { bytes += Array(String(s).utf8) }
-                }
-            } else if token.count == 6, token.hasPrefix("<0x"), token.hasSuffix(">"), let b = UInt8(token.dropFirst(3).dropLast(), radix: 16) {
-                bytes.append(b)
-            } else {
-                bytes += Array(token.replacingOccurrences(of: "\u{2581}", with: " ").utf8)
+            if let t = addedById[id] {
+                if skipSpecialTokens && t.special { continue }
+                tokens.append(String(scalarValues: t.content))
+            } else if id >= 0, Int(id) < model.idToToken.count, let t = model.idToToken[Int(id)] {
+                tokens.append(t)
             }
         }
-        var text = String(decoding: bytes, as: UTF8.self)
-        if !byteLevel && text.hasPrefix(" ") { text.removeFirst() }
-        return text
+        guard let d = decoder else { return tokens.joined(separator: " ") }
+        return d.apply(tokens).joined()
     }
 }
