@@ -14,7 +14,8 @@ struct QuantizeCLITests {
                            "--smooth-nsamples", "2"] + extra)
     }
 
-    @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"]])
+    @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
+                      ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

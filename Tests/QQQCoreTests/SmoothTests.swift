@@ -62,6 +62,26 @@ import Testing
         #expect(SmoothSearch.search(candidates: []) { $0 } == nil)
     }
 
+    /// On any unimodal loss the narrowing search finds the full grid's minimum, wherever it lies,
+    /// with far fewer evaluations; on a loss with two valleys it may not (so the test can fail).
+    @Test func coarseToFineIsExactOnUnimodalLosses() {
+        for n in [1, 2, 7, 101, 216] {
+            let cands = (0..<n).map { Double(n - $0) }
+            for best in 0..<n {
+                let loss: (Double) -> Double = { t in let i = Double(n) - t; return abs(i - Double(best)) + 0.001 * i }
+                let full = SmoothSearch.search(candidates: cands, loss: loss)!
+                let fast = SmoothSearch.coarseToFine(candidates: cands, stride: 8, loss: loss)!
+                #expect(fast.index == full.index, "n \(n), best \(best)")
+                if n == 101 { #expect(fast.evaluations <= 24) }
+            }
+        }
+        // Two valleys: the narrow global minimum between coarse points is missed.
+        let cands = (0..<101).map { Double(101 - $0) }
+        let twoValleys: (Double) -> Double = { t in let i = 101 - t; return i == 45 ? -1 : abs(i - 80) }
+        #expect(SmoothSearch.search(candidates: cands, loss: twoValleys)!.index == 45)
+        #expect(SmoothSearch.coarseToFine(candidates: cands, stride: 8, loss: twoValleys)!.index == 80)
+    }
+
     @Test func fakeQuantActivations() {
         // Token absmax 127 -> scale 1: values round half to even; all-zero token stays zero.
         var x: [Float] = [127, 2.5, -3.5, 0.4,

@@ -10,7 +10,7 @@ public final class Hessian {
     /// Raw sum of XᵀX (upper triangle incl. diagonal is valid).
     private var sum: [Float]
     /// Token chunk transposed at a time (bounds the scratch to columns * chunk floats).
-    private let tokenChunk = 256
+    private let tokenChunk = 1024
 
     public init(columns: Int) {
         self.columns = max(0, columns)

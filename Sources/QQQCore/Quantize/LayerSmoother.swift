@@ -13,6 +13,7 @@ public struct LayerSmoother {
         public let loss: Double
         public let baselineLoss: Double   // loss at t = bound (no smoothing)
         public let scaledChannels: Int
+        public let seconds: Double        // time of this group's search
     }
 
     let math: LayerMath
@@ -53,7 +54,24 @@ public struct LayerSmoother {
             }
         }
         let g = options.groupSize
-        let tokens = Double(s * t)
+        // Candidate evaluations see a bounded number of tokens (options.smoothTokens): q/k/v whole
+        // windows (attention), the MLP groups an evenly strided subset of all windows' tokens.
+        let budget = options.smoothTokens
+        let qkvWindows = budget <= 0 ? s : min(s, max(1, (budget + t - 1) / t))
+        let stride = budget <= 0 ? 1 : max(1, (s * t) / budget)
+        let sub = (s * t + stride - 1) / stride
+        let subMath = stride == 1 ? math : LayerMath(config: c, tokens: sub, threads: math.threads)
+        func gather(_ src: [Float], width: Int) -> [Float] {
+            if stride == 1 { return src }
+            var out = [Float](repeating: 0, count: sub * width)
+            src.withUnsafeBufferPointer { sp in
+                out.withUnsafeMutableBufferPointer { op in
+                    for r in 0..<sub { (op.baseAddress! + r * width).update(from: sp.baseAddress! + r * stride * width, count: width) }
+                }
+            }
+            return out
+        }
+        let a2Sub = gather(a2, width: h), a3Sub = gather(a3, width: inter)
 
         // Group 1: q, k, v after input_layernorm; loss measured after attention.
         var scratchA = [Float](repeating: 0, count: t * h)
@@ -67,7 +85,7 @@ public struct LayerSmoother {
                 if m == 0 { wq = wm } else if m == 1 { wk = wm } else { wv = wm }
             }
             var loss = 0.0
-            for w in 0..<s {
+            for w in 0..<qkvWindows {
                 prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA)
                 scratchA.withUnsafeBufferPointer { xa in
                     out.withUnsafeMutableBufferPointer { o in
@@ -76,33 +94,33 @@ public struct LayerSmoother {
                     }
                 }
             }
-            return loss / tokens
+            return loss / Double(qkvWindows * t)
         }
         try SmoothFold.divide(&L.ln1, by: qkv.scales)
         for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&L.w[m], rows: n, columns: h, by: qkv.scales) }
         choices.append(qkv.choice)
 
         // Group 3: gate and up after post_attention_layernorm; loss on silu(gate) * up.
-        var upScratch = [Float](repeating: 0, count: t * inter)
+        var upScratch = [Float](repeating: 0, count: sub * inter)
+        var subIn = [Float](repeating: 0, count: sub * max(h, inter))
+        var subOut = [Float](repeating: 0, count: sub * max(h, inter))
         let ug = try search(name: "gate/up", input: a2, channels: h) { sc in
             var wg = L.w[4], wu = L.w[5]
             try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
             try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
             FakeQuant.weightsMinMax(&wg, rows: inter, columns: h, groupSize: g)
             FakeQuant.weightsMinMax(&wu, rows: inter, columns: h, groupSize: g)
+            prepareInput(a2Sub, window: 0, rows: sub, width: h, scales: sc, into: &subIn)
             var loss = 0.0
-            for w in 0..<s {
-                prepareInput(a2, window: w, width: h, scales: sc, into: &scratchA)
-                scratchA.withUnsafeBufferPointer { xa in
-                    out.withUnsafeMutableBufferPointer { o in
-                        upScratch.withUnsafeMutableBufferPointer { u in
-                            math.swiglu(xa.baseAddress!, wg: wg, wu: wu, up: u.baseAddress!, out: o.baseAddress!)
-                        }
-                        a3.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * inter, count: t * inter) }
+            subIn.withUnsafeBufferPointer { xa in
+                subOut.withUnsafeMutableBufferPointer { o in
+                    upScratch.withUnsafeMutableBufferPointer { u in
+                        subMath.swiglu(xa.baseAddress!, wg: wg, wu: wu, up: u.baseAddress!, out: o.baseAddress!)
                     }
+                    a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter) }
                 }
             }
-            return loss / tokens
+            return loss / Double(sub)
         }
         try SmoothFold.divide(&L.ln2, by: ug.scales)
         try SmoothFold.scaleColumns(&L.w[4], rows: inter, columns: h, by: ug.scales)
@@ -110,28 +128,23 @@ public struct LayerSmoother {
         choices.append(ug.choice)
 
         // Group 4: down_proj on silu(gate) * up; the inverse scale goes into the rows of up.
-        var scratchI = [Float](repeating: 0, count: t * inter)
-        var target = [Float](repeating: 0, count: s * t * h)
-        for w in 0..<s {
-            a3.withUnsafeBufferPointer { a in
-                target.withUnsafeMutableBufferPointer { y in math.linear(a.baseAddress! + w * t * inter, L.w[6], n: h, k: inter, out: y.baseAddress! + w * t * h) }
-            }
+        var target = [Float](repeating: 0, count: sub * h)
+        a3Sub.withUnsafeBufferPointer { a in
+            target.withUnsafeMutableBufferPointer { y in subMath.linear(a.baseAddress!, L.w[6], n: h, k: inter, out: y.baseAddress!) }
         }
         let dn = try search(name: "down", input: a3, channels: inter) { sc in
             var wd = L.w[6]
             try SmoothFold.scaleColumns(&wd, rows: h, columns: inter, by: sc)
             FakeQuant.weightsMinMax(&wd, rows: h, columns: inter, groupSize: g)
+            prepareInput(a3Sub, window: 0, rows: sub, width: inter, scales: sc, into: &subIn)
             var loss = 0.0
-            for w in 0..<s {
-                prepareInput(a3, window: w, width: inter, scales: sc, into: &scratchI)
-                scratchI.withUnsafeBufferPointer { xa in
-                    out.withUnsafeMutableBufferPointer { o in
-                        math.linear(xa.baseAddress!, wd, n: h, k: inter, out: o.baseAddress!)
-                        target.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * h, count: t * h) }
-                    }
+            subIn.withUnsafeBufferPointer { xa in
+                subOut.withUnsafeMutableBufferPointer { o in
+                    subMath.linear(xa.baseAddress!, wd, n: h, k: inter, out: o.baseAddress!)
+                    target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
                 }
             }
-            return loss / tokens
+            return loss / Double(sub)
         }
         try SmoothFold.scaleColumns(&L.w[6], rows: h, columns: inter, by: dn.scales)
         try SmoothFold.divideRows(&L.w[5], rows: inter, columns: h, by: dn.scales)
@@ -140,8 +153,8 @@ public struct LayerSmoother {
     }
 
     /// Window w of `input`, divided by the scales and fake-quantized per token (Qa).
-    private func prepareInput(_ input: [Float], window w: Int, width: Int, scales: [Float], into out: inout [Float]) {
-        let t = math.tokens
+    private func prepareInput(_ input: [Float], window w: Int, rows: Int? = nil, width: Int, scales: [Float], into out: inout [Float]) {
+        let t = rows ?? math.tokens
         input.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
                 let base = src.baseAddress! + w * t * width
@@ -160,8 +173,9 @@ public struct LayerSmoother {
         let candidates = SmoothThresholds.candidates(gmax: stats.gmax, gmin: stats.gmin)
         guard !candidates.isEmpty else {
             return ([Float](repeating: 1, count: channels),
-                    Choice(group: name, threshold: 0, candidates: 0, evaluations: 0, loss: 0, baselineLoss: 0, scaledChannels: 0))
+                    Choice(group: name, threshold: 0, candidates: 0, evaluations: 0, loss: 0, baselineLoss: 0, scaledChannels: 0, seconds: 0))
         }
+        let clock = Stopwatch()
         var cache: [Int: Double] = [:]
         func evaluate(_ threshold: Double) throws -> Double {
             let key = Int((threshold * 1e6).rounded())
@@ -178,6 +192,6 @@ public struct LayerSmoother {
         let scales = SmoothThresholds.scales(stats, threshold: best.threshold)
         return (scales, Choice(group: name, threshold: best.threshold, candidates: candidates.count,
                                evaluations: cache.count, loss: best.loss, baselineLoss: baseline,
-                               scaledChannels: scales.filter { $0 > 1 }.count))
+                               scaledChannels: scales.filter { $0 > 1 }.count, seconds: clock.seconds))
     }
 }

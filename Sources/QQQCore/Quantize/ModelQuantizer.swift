@@ -58,12 +58,14 @@ public final class ModelQuantizer {
     /// Bytes of the calibration activation buffers for these options.
     public var activationBytes: Int {
         let c = config
-        return options.nsamples * options.seqlen * (c.hiddenSize + c.numHeads * c.headDim) * 4
+        if !options.gptq && !options.smooth { return 0 }
+        let cached = options.gptq ? c.intermediateSize * 2 : 0   // fp16 copy of down_proj's inputs
+        return options.nsamples * options.seqlen * ((c.hiddenSize + c.numHeads * c.headDim) * 4 + cached)
     }
 
     public func run(outputDirectory: String, force: Bool, progress: ((Progress) -> Void)? = nil,
                     log: ((String) -> Void)? = nil) throws -> QuantizeReport {
-        var total = Stopwatch()
+        let total = Stopwatch()
         let fm = FileManager.default
         let out = URL(fileURLWithPath: outputDirectory).standardizedFileURL
         if fm.fileExists(atPath: out.path) && !force {
@@ -82,7 +84,7 @@ public final class ModelQuantizer {
 
         let c = config
         var report = QuantizeReport(tool: Self.version, options: options, calibrationSource: options.calibration, calibrationTokens: 0)
-        var stage = Stopwatch()
+        let stage = Stopwatch()
         let calib = try CalibrationSet.load(path: options.calibration, tokenizer: tokenizer, nsamples: options.nsamples,
                                             seqlen: options.seqlen, seed: options.seed)
         report.calibrationTokens = calib.streamTokens
@@ -91,11 +93,15 @@ public final class ModelQuantizer {
         log?("calibration: \(calib.nsamples) windows of \(calib.seqlen) tokens from \(calib.source) (\(calib.streamTokens) tokens), seed \(options.seed); activation buffers \(formatBytes(activationBytes))")
 
         let t = options.seqlen, h = c.hiddenSize, qd = c.numHeads * c.headDim, inter = c.intermediateSize
-        let n = calib.nsamples
+        // Round-to-nearest without smoothing needs no activations: the windows are not run at all.
+        let n = options.gptq || options.smooth ? calib.nsamples : 0
         // Layer inputs (residual stream) and attention outputs of every window.
         let x = UnsafeMutablePointer<Float>.allocate(capacity: n * t * h)
         let attn = UnsafeMutablePointer<Float>.allocate(capacity: n * t * qd)
-        defer { x.deallocate(); attn.deallocate() }
+        // down_proj's inputs, kept in fp16 from its Hessian pass for the layer-output pass, so that
+        // gate/up (half of a layer's linear work) run once instead of twice per window.
+        let downInputs = UnsafeMutablePointer<UInt16>.allocate(capacity: options.gptq ? n * t * inter : 0)
+        defer { x.deallocate(); attn.deallocate(); downInputs.deallocate() }
         let embed = try checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, h])
         for i in 0..<(n * t) {
             let id = Int(calib.tokens[i])
@@ -216,16 +222,22 @@ public final class ModelQuantizer {
             // down from silu(gate) * up of the quantized gate/up.
             announce("down")
             let hD: Hessian? = useGPTQ ? Hessian(columns: inter) : nil
+            var act = [Float](repeating: 0, count: t * inter)
+            var cachedDownInput = [Bool](repeating: false, count: n)
             if let hD {
                 timed("forward") {
                     for w in 0..<n {
                         xn.withUnsafeMutableBufferPointer { b in
                             math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
                             up.withUnsafeMutableBufferPointer { u in
-                                var act = [Float](repeating: 0, count: t * inter)
                                 act.withUnsafeMutableBufferPointer { a in
                                     math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
                                     timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
+                                    // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
+                                    var peak: Float = 0
+                                    for i in 0..<(t * inter) { peak = max(peak, abs(a[i])) }
+                                    cachedDownInput[w] = peak < 65000
+                                    if cachedDownInput[w] { VectorOps.f32ToF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
                                 }
                             }
                         }
@@ -236,13 +248,16 @@ public final class ModelQuantizer {
             // The next layer's inputs: this layer's output with every linear quantized.
             announce("layer output")
             timed("forward") {
-                var act = [Float](repeating: 0, count: t * inter)
                 for w in 0..<n {
                     xn.withUnsafeMutableBufferPointer { b in
-                        math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
                         up.withUnsafeMutableBufferPointer { u in
                             act.withUnsafeMutableBufferPointer { a in
-                                math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                if cachedDownInput[w] {
+                                    VectorOps.f16ToF32(downInputs + w * t * inter, a.baseAddress!, count: t * inter)
+                                } else {
+                                    math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
+                                    math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                }
                                 proj.withUnsafeMutableBufferPointer { p in
                                     math.linear(a.baseAddress!, effective[6], n: h, k: inter, out: p.baseAddress!)
                                     addInPlace(x + w * t * h, p.baseAddress!, count: t * h)

@@ -10,6 +10,11 @@ public struct QuantizeOptions: Codable, Sendable {
     public var smooth: Bool = true
     /// Windows the smoothing search runs on (the reference uses its first batch of 8).
     public var smoothSamples: Int = 4
+    /// Tokens each candidate evaluation of the search sees (0 = all of the windows): the q/k/v group
+    /// runs on the first ceil(smoothTokens/seqlen) windows (attention needs whole windows), the MLP
+    /// groups on an evenly strided subset of the tokens of all windows. Channel statistics and the
+    /// scales always use every token of the windows.
+    public var smoothTokens: Int = 4096
     /// "coarse": every 8th candidate, then the full grid around the best; "full": all candidates (reference).
     public var smoothSearch: String = "coarse"
     /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
