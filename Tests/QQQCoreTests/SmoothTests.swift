@@ -65,7 +65,7 @@ import Testing
     /// On any unimodal loss the narrowing search finds the full grid's minimum, wherever it lies,
     /// with far fewer evaluations; on a loss with two valleys it may not (so the test can fail).
     @Test func coarseToFineIsExactOnUnimodalLosses() {
-        for n in [1, 2, 7, 101, 216] {
+        for n in [1, 2, 7, 101, 216, 1000] {
             let cands = (0..<n).map { Double(n - $0) }
             for best in 0..<n {
                 let loss: (Double) -> Double = { t in let i = Double(n) - t; return abs(i - Double(best)) + 0.001 * i }
@@ -73,6 +73,7 @@ import Testing
                 let fast = SmoothSearch.coarseToFine(candidates: cands, stride: 8, loss: loss)!
                 #expect(fast.index == full.index, "n \(n), best \(best)")
                 if n == 101 { #expect(fast.evaluations <= 24) }
+                if n == 1000 { #expect(fast.evaluations <= 45) }
             }
         }
         // Two valleys: the narrow global minimum between coarse points is missed.

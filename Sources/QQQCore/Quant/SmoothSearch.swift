@@ -21,7 +21,7 @@ public enum SmoothSearch {
         return Outcome(threshold: candidates[b.0], index: b.0, loss: b.1, evaluations: candidates.count)
     }
 
-    /// Coarse-to-fine: every `stride`-th candidate (and the last), then, around the winner, a grid of
+    /// Coarse-to-fine: every `stride`-th candidate (at least n/12; and the last), then, around the winner, a grid of
     /// a quarter of that stride within one stride on each side, and so on down to every candidate.
     /// Exact when the loss is unimodal at that resolution: about n/stride + 7 per level evaluations
     /// (n = 101, stride 8: ~21) instead of n. Ties resolve to the earlier candidate, as in `search`.
@@ -44,7 +44,9 @@ public enum SmoothSearch {
             for i in 0..<n { if let l = cache[i], p == nil || l < p!.1 { p = (i, l) } }
             return p!
         }
-        var st = max(1, stride)
+        // Long grids (a large activation maximum gives num = gmax/0.5 candidates) get a wider first
+        // stride, so the first pass stays near a dozen evaluations.
+        var st = max(1, stride, n / 12)
         var level = Array(Swift.stride(from: 0, to: n, by: st))
         if level.last != n - 1 { level.append(n - 1) }
         for i in level { _ = try eval(i) }
