@@ -24,7 +24,8 @@ let package = Package(
         .target(name: "QQQCore", dependencies: ["QQQKernels"]),
         .executableTarget(name: "qqq", dependencies: ["QQQCore"]),
         .testTarget(name: "QQQKernelsTests", dependencies: ["QQQKernels"]),
-        .testTarget(name: "QQQCoreTests", dependencies: ["QQQCore"]),
+        // Fixtures are read by path (#filePath), not bundled.
+        .testTarget(name: "QQQCoreTests", dependencies: ["QQQCore"], exclude: ["Fixtures"]),
         .testTarget(name: "QQQCLITests", dependencies: ["QQQCore", "qqq"]),
     ],
     swiftLanguageModes: [.v5]
