@@ -75,7 +75,7 @@ public struct LayerSmoother {
 
         // Group 1: q, k, v after input_layernorm; loss measured after attention.
         var scratchA = [Float](repeating: 0, count: t * h)
-        var out = [Float](repeating: 0, count: t * max(qd, inter, h))
+        var out = [Float](repeating: 0, count: t * qd)   // attention output of a qkv candidate
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
             var wq = L.w[0], wk = L.w[1], wv = L.w[2]
             for (m, n) in [(0, qd), (1, kvd), (2, kvd)] {
