@@ -31,7 +31,7 @@
 #define QQQ_HAS_AVX2_PATH 0
 #endif
 
-size_t qqq_sgemm_scratch_floats(void) { return 96 * 256 + 256 * 1024 + 64; }
+size_t qqq_sgemm_scratch_floats(void) { return 192 * 256 + 256 * 1024 + 64; }
 int qqq_sgemm_nr(void) { return 16; }
 
 #if QQQ_HAS_AVX2_PATH

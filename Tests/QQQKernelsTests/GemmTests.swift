@@ -73,7 +73,8 @@ struct GemmTests {
         return worst
     }
 
-    @Test(arguments: [(1, 1, 1), (1, 577, 576), (2, 33, 7), (3, 7, 64), (5, 17, 1536), (17, 33, 576), (64, 129, 4099), (300, 31, 65)])
+    @Test(arguments: [(1, 1, 1), (1, 577, 576), (2, 33, 7), (3, 7, 64), (5, 17, 1536), (17, 33, 576), (64, 129, 4099), (300, 31, 65),
+                      (7, 1041, 520), (197, 1043, 300)])
     func matchesReference(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         for path in Self.paths {

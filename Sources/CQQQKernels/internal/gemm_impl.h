@@ -7,6 +7,7 @@
 #define NR 16
 #define KC 256
 #define MC 96
+#define MC_FUSED 192
 #define NC 1024
 
 static inline float FN(load_q4)(const qqq_q4_matrix *q, int64_t idx) {
@@ -71,38 +72,100 @@ static inline void FN(convert_run)(const void *b, int64_t idx, int btype, float 
     for (; i < count; i++) dst[i] = FN(load_b)(b, idx + i, btype);
 }
 
+#if QQQ_AVX2
+// dst[p*NR + c] = row c element p, for 8 rows (r[c]) of 8 elements: one 8x8 transpose in registers.
+static inline void FN(transpose8)(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __m256 r4, __m256 r5,
+                                  __m256 r6, __m256 r7, float *dst) {
+    __m256 t0 = _mm256_unpacklo_ps(r0, r1), t1 = _mm256_unpackhi_ps(r0, r1);
+    __m256 t2 = _mm256_unpacklo_ps(r2, r3), t3 = _mm256_unpackhi_ps(r2, r3);
+    __m256 t4 = _mm256_unpacklo_ps(r4, r5), t5 = _mm256_unpackhi_ps(r4, r5);
+    __m256 t6 = _mm256_unpacklo_ps(r6, r7), t7 = _mm256_unpackhi_ps(r6, r7);
+    __m256 u0 = _mm256_shuffle_ps(t0, t2, 0x44), u1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+    __m256 u2 = _mm256_shuffle_ps(t1, t3, 0x44), u3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+    __m256 u4 = _mm256_shuffle_ps(t4, t6, 0x44), u5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+    __m256 u6 = _mm256_shuffle_ps(t5, t7, 0x44), u7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+    _mm256_storeu_ps(dst + 0 * NR, _mm256_permute2f128_ps(u0, u4, 0x20));
+    _mm256_storeu_ps(dst + 1 * NR, _mm256_permute2f128_ps(u1, u5, 0x20));
+    _mm256_storeu_ps(dst + 2 * NR, _mm256_permute2f128_ps(u2, u6, 0x20));
+    _mm256_storeu_ps(dst + 3 * NR, _mm256_permute2f128_ps(u3, u7, 0x20));
+    _mm256_storeu_ps(dst + 4 * NR, _mm256_permute2f128_ps(u0, u4, 0x31));
+    _mm256_storeu_ps(dst + 5 * NR, _mm256_permute2f128_ps(u1, u5, 0x31));
+    _mm256_storeu_ps(dst + 6 * NR, _mm256_permute2f128_ps(u2, u6, 0x31));
+    _mm256_storeu_ps(dst + 7 * NR, _mm256_permute2f128_ps(u3, u7, 0x31));
+}
+
+#endif
+
+// Packs one NR-wide strip of B: columns col0..col0+width (zero-padded to NR), rows pc..pc+kc, as
+// [kc][NR]. NK weights: the NR source rows are converted into an L1-resident [NR][KC] buffer (contiguous
+// reads: source rows are 4-44 KB apart and would collide in the L1's sets), then transposed 8x8 (a scalar
+// scatter here cost as much as the arithmetic at M = 128). The rows of the next strip (`next_rows` of
+// them, from col0 + NR) are prefetched meanwhile: 16 short row streams are more than the hardware
+// prefetcher follows.
+static void FN(pack_b_strip)(const void *b, int64_t ldb, int btype, int blayout, int64_t col0, int64_t width,
+                             int64_t pc, int64_t kc, int64_t next_rows, float *dst) {
+    if (blayout == QQQ_B_KN) {
+        for (int64_t p = 0; p < kc; p++) {
+            FN(convert_run)(b, (pc + p) * ldb + col0, btype, dst + p * NR, width);
+            for (int64_t c = width; c < NR; c++) dst[p * NR + c] = 0;
+        }
+        return;
+    }
+    float tmp[NR * KC] __attribute__((aligned(64)));
+    int esize = btype == QQQ_B_F32 ? 4 : 2;
+    for (int c = 0; c < NR; c++) {
+        if (c < next_rows && btype != QQQ_B_Q4G128) {
+            const char *next = (const char *)b + ((col0 + NR + c) * ldb + pc) * esize;
+            for (int64_t off = 0; off < kc * esize; off += 64) __builtin_prefetch(next + off, 0, 3);
+        }
+        if (c < width) FN(convert_run)(b, (col0 + c) * ldb + pc, btype, tmp + c * KC, kc);
+        else memset(tmp + c * KC, 0, (size_t)kc * 4);
+    }
+    int64_t p = 0;
+#if QQQ_AVX2
+    for (; p + 8 <= kc; p += 8)
+        for (int c = 0; c < NR; c += 8) {
+            const float *t = tmp + c * KC + p;
+            FN(transpose8)(_mm256_load_ps(t), _mm256_load_ps(t + KC), _mm256_load_ps(t + 2 * KC),
+                           _mm256_load_ps(t + 3 * KC), _mm256_load_ps(t + 4 * KC), _mm256_load_ps(t + 5 * KC),
+                           _mm256_load_ps(t + 6 * KC), _mm256_load_ps(t + 7 * KC), dst + p * NR + c);
+        }
+#endif
+    for (; p < kc; p++)
+        for (int c = 0; c < NR; c++) dst[p * NR + c] = tmp[c * KC + p];
+}
+
 // Packs B(pc..pc+kc, jc..jc+nc) into NR-wide strips: strip j holds [kc][NR], zero-padded past n.
 static void FN(pack_b)(const void *b, int64_t ldb, int btype, int blayout, int64_t n,
                        int64_t pc, int64_t jc, int64_t kc, int64_t nc, float *pb) {
-    float tmp[KC];
     for (int64_t j = 0; j < nc; j += NR) {
-        float *dst = pb + j * kc;
-        if (blayout == QQQ_B_NK) {
-            for (int c = 0; c < NR; c++) {
-                int64_t col = jc + j + c;
-                if (col < n && j + c < nc) {
-                    FN(convert_run)(b, col * ldb + pc, btype, tmp, kc);
-                    for (int64_t p = 0; p < kc; p++) dst[p * NR + c] = tmp[p];
-                } else {
-                    for (int64_t p = 0; p < kc; p++) dst[p * NR + c] = 0;
-                }
-            }
-        } else {
-            int64_t width = nc - j < NR ? nc - j : NR;
-            for (int64_t p = 0; p < kc; p++) {
-                FN(convert_run)(b, (pc + p) * ldb + jc + j, btype, dst + p * NR, width);
-                for (int64_t c = width; c < NR; c++) dst[p * NR + c] = 0;
-            }
-        }
+        int64_t width = nc - j < NR ? nc - j : NR, next = nc - j - NR;
+        if (jc + j + width > n) width = n - jc - j;
+        next = next < 0 ? 0 : next > NR ? NR : next;
+        FN(pack_b_strip)(b, ldb, btype, blayout, jc + j, width, pc, kc, next, pb + j * kc);
     }
 }
 
-// Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc.
+// Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc. Full strips go
+// through 8x8 transposes of MR rows (+2 ignored), each result stored as its first MR lanes.
 static void FN(pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *pa) {
     for (int64_t i = 0; i < mc; i += MR) {
         float *dst = pa + i * kc;
-        int64_t rows = mc - i < MR ? mc - i : MR;
-        for (int64_t p = 0; p < kc; p++) {
+        int64_t rows = mc - i < MR ? mc - i : MR, p = 0;
+#if QQQ_AVX2
+        if (rows == MR) {
+            const float *s = a + i * lda;
+            float t[8 * NR] __attribute__((aligned(32)));
+            for (; p + 8 <= kc; p += 8) {
+                __m256 r0 = _mm256_loadu_ps(s + p), r1 = _mm256_loadu_ps(s + lda + p);
+                __m256 r2 = _mm256_loadu_ps(s + 2 * lda + p), r3 = _mm256_loadu_ps(s + 3 * lda + p);
+                __m256 r4 = _mm256_loadu_ps(s + 4 * lda + p), r5 = _mm256_loadu_ps(s + 5 * lda + p);
+                FN(transpose8)(r0, r1, r2, r3, r4, r5, r5, r5, t);
+                for (int q = 0; q < 8; q++) memcpy(dst + (p + q) * MR, t + q * NR, MR * sizeof(float));
+            }
+        }
+#endif
+        for (; p < kc; p++) {
             int64_t r = 0;
             for (; r < rows; r++) dst[p * MR + r] = a[(i + r) * lda + p];
             for (; r < MR; r++) dst[p * MR + r] = 0;
@@ -113,6 +176,11 @@ static void FN(pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, floa
 // C tile (MR x NR, leading dimension ldc) = (acc ? C : 0) + Apanel x Bpanel.
 static void FN(kernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int acc) {
 #if QQQ_AVX2
+    // Fetch the C tile now so its lines arrive while the k loop runs (a cold C row cost ~20%).
+    for (int r = 0; r < MR; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
     __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
     __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
     for (int64_t p = 0; p < kc; p++) {
@@ -172,26 +240,53 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
     }
     if (m <= 4 && blayout == QQQ_B_NK) { FN(gemv_nk)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
     float *pa = scratch;
-    float *pb = scratch + MC * KC;
+    float *pb = scratch + MC_FUSED * KC;
+    // Up to MC_FUSED rows are one row block, and each B strip is packed into the L1 right before its
+    // only use (no packed block round-trips through L2/L3). Taller M: row blocks of equal height (a
+    // multiple of MR, at most MC) sweep a packed KC x NC block of B.
+    int fused = m <= MC_FUSED;
+    int64_t blocks = fused ? 1 : (m + MC - 1) / MC;
+    int64_t mc_step = fused ? m : ((m + blocks - 1) / blocks + MR - 1) / MR * MR;
+    int esize = btype == QQQ_B_F32 ? 4 : 2;
     float tile[MR * NR];
     for (int64_t jc = 0; jc < n; jc += NC) {
         int64_t nc = n - jc < NC ? n - jc : NC;
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = k - pc < KC ? k - pc : KC;
-            FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
+            if (!fused) FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
             int acc = accumulate || pc > 0;
-            for (int64_t ic = 0; ic < m; ic += MC) {
-                int64_t mc = m - ic < MC ? m - ic : MC;
+            // The next B block, fetched towards the L2 strip by strip while this one is computed, so
+            // its packing finds it in cache instead of waiting on memory (weights are read once per call).
+            int64_t next_pc = pc + KC < k ? pc + KC : 0, next_jc = pc + KC < k ? jc : jc + NC;
+            int64_t next_kc = k - next_pc < KC ? k - next_pc : KC;
+            int prefetch_next = blayout == QQQ_B_NK && btype != QQQ_B_Q4G128 && next_jc < n;
+            for (int64_t ic = 0; ic < m; ic += mc_step) {
+                int64_t mc = m - ic < mc_step ? m - ic : mc_step;
                 FN(pack_a)(a + ic * lda + pc, lda, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
+                    const float *bs = pb + jr * kc;
+                    if (fused) {
+                        int64_t width = jc + jr + nr > n ? n - jc - jr : nr, next = nc - jr - NR;
+                        next = next < 0 ? 0 : next > NR ? NR : next;
+                        FN(pack_b_strip)(b, ldb, btype, blayout, jc + jr, width, pc, kc, next, pb);
+                        bs = pb;
+                    }
+                    // Spread over the tile calls: a burst of 256 prefetches overflows the miss queue.
+                    int64_t calls = (mc + MR - 1) / MR, per_call = (NR + calls - 1) / calls;
+                    int64_t next_row = next_jc + jr, next_end = next_jc + jr + NR < n ? next_jc + jr + NR : n;
+                    if (!(prefetch_next && ic == 0)) next_row = next_end;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        for (int64_t q = 0; q < per_call && next_row < next_end; q++, next_row++) {
+                            const char *row = (const char *)b + (next_row * ldb + next_pc) * esize;
+                            for (int64_t off = 0; off < next_kc * esize; off += 64) __builtin_prefetch(row + off, 0, 2);
+                        }
                         float *cp = c + (ic + ir) * ldc + jc + jr;
                         if (mr == MR && nr == NR) {
-                            FN(kernel)(kc, pa + ir * kc, pb + jr * kc, cp, ldc, acc);
+                            FN(kernel)(kc, pa + ir * kc, bs, cp, ldc, acc);
                         } else {
-                            FN(kernel)(kc, pa + ir * kc, pb + jr * kc, tile, NR, 0);
+                            FN(kernel)(kc, pa + ir * kc, bs, tile, NR, 0);
                             for (int64_t r = 0; r < mr; r++)
                                 for (int64_t j = 0; j < nr; j++)
                                     cp[r * ldc + j] = acc ? cp[r * ldc + j] + tile[r * NR + j] : tile[r * NR + j];
@@ -207,4 +302,5 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
 #undef NR
 #undef KC
 #undef MC
+#undef MC_FUSED
 #undef NC

@@ -20,10 +20,15 @@ public enum GemmBench {
         public var minSeconds: Double
         /// Weights cycle through copies until this many bytes (twice a 32 MB L3), unless `hot`.
         public var coldBytes: Int
+        /// Measure the compute ceiling the cell's kernel runs against (FP32 FMA or int8 MAC) just before
+        /// and just after each cell: on a shared machine the clock and the neighbours change within a run,
+        /// so a fraction against a ceiling taken minutes earlier says more about the neighbours than the kernel.
+        public var adjacentCeilings: Bool
         public init(shapes: [Shape], tokens: [Int], threads: [Int], kernels: [BenchKernel], paths: [KernelPath],
-                    hot: Bool = false, minSeconds: Double = 0.3, coldBytes: Int = 64 << 20) {
+                    hot: Bool = false, minSeconds: Double = 0.3, coldBytes: Int = 64 << 20, adjacentCeilings: Bool = false) {
             self.shapes = shapes; self.tokens = tokens; self.threads = threads; self.kernels = kernels
             self.paths = paths; self.hot = hot; self.minSeconds = minSeconds; self.coldBytes = coldBytes
+            self.adjacentCeilings = adjacentCeilings
         }
     }
 
@@ -41,9 +46,14 @@ public enum GemmBench {
         /// Filled after the run: speed relative to FP32 / FP16 in the same (shape, M, threads, path).
         public var speedupVsFP32: Double?
         public var speedupVsFP16: Double?
+        /// With `adjacentCeilings`: the mean of the compute ceilings (GFLOP/s or int8 GOPS) measured just
+        /// before and just after this cell, with its thread count and path.
+        public var adjacentCeiling: Double?
+        public var ceilingFraction: Double? { adjacentCeiling.map { gops / $0 } }
 
         enum CodingKeys: String, CodingKey {
             case shape, m, threads, path, kernel, copies, weightBytes, timing, gops, weightGBs, speedupVsFP32, speedupVsFP16
+            case adjacentCeiling, ceilingFraction
         }
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -52,6 +62,7 @@ public enum GemmBench {
             try c.encode(weightBytes, forKey: .weightBytes); try c.encode(timing, forKey: .timing)
             try c.encode(gops, forKey: .gops); try c.encode(weightGBs, forKey: .weightGBs)
             try c.encodeIfPresent(speedupVsFP32, forKey: .speedupVsFP32); try c.encodeIfPresent(speedupVsFP16, forKey: .speedupVsFP16)
+            try c.encodeIfPresent(adjacentCeiling, forKey: .adjacentCeiling); try c.encodeIfPresent(ceilingFraction, forKey: .ceilingFraction)
         }
         public init(from decoder: Decoder) throws { fatalError("not decoded") }
         init(shape: Shape, m: Int, threads: Int, path: String, kernel: BenchKernel, copies: Int, weightBytes: Int, timing: BenchTiming) {
@@ -93,6 +104,11 @@ public enum GemmBench {
                 for path in o.paths {
                     for m in o.tokens {
                         for threads in o.threads {
+                            func ceiling() -> Double? {
+                                guard o.adjacentCeilings else { return nil }
+                                return MachinePeaks.computeCeiling(integer: kernel.isInteger, threads: threads, path: path, iterations: 4_000_000)
+                            }
+                            let before = ceiling()
                             let timing = try x.withUnsafeBufferPointer { xp in
                                 try y.withUnsafeMutableBufferPointer { yp in
                                     try BenchTiming.measure(minSeconds: o.minSeconds) { i in
@@ -100,8 +116,10 @@ public enum GemmBench {
                                     }
                                 }
                             }
-                            let cell = Cell(shape: shape, m: m, threads: threads, path: path.rawValue, kernel: kernel,
+                            let after = ceiling()
+                            var cell = Cell(shape: shape, m: m, threads: threads, path: path.rawValue, kernel: kernel,
                                             copies: prepared.copies, weightBytes: prepared.bytesPerCopy, timing: timing)
+                            if let before, let after { cell.adjacentCeiling = (before + after) / 2 }
                             cells.append(cell)
                             progress?(cells.count, total, cell)
                         }

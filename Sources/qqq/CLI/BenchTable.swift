@@ -10,6 +10,9 @@ enum BenchTable {
             emit(String(format: "ceilings (%d thread%@): FP32 FMA %.1f GFLOP/s, int8 MAC %.1f GMAC/s (%.1f GOPS), memory read %.1f GB/s",
                         p.threads, p.threads == 1 ? "" : "s", p.fp32GFLOPs, p.int8GMACs, 2 * p.int8GMACs, p.memoryGBs))
         }
+        if cells.contains(where: { $0.adjacentCeiling != nil }) {
+            emit("% ceil: against the compute ceiling re-measured just before and after each cell (mean of the two)")
+        }
         emit("")
         var columns = ["shape KxN", "M", "thr", "kernel", "ms", "±%", "GOPS", "GB/s", "x FP32", "x FP16"]
         if !peaks.isEmpty { columns += ["% ceil", "% mem"] }
@@ -21,7 +24,7 @@ enum BenchTable {
                        String(format: "%.1f", c.gops), String(format: "%.1f", c.weightGBs),
                        c.speedupVsFP32.map { String(format: "%.2f", $0) } ?? "-", c.speedupVsFP16.map { String(format: "%.2f", $0) } ?? "-"]
             if let p = peaks[c.threads] {
-                let ceiling = c.kernel.isInteger ? 2 * p.int8GMACs : p.fp32GFLOPs
+                let ceiling = c.adjacentCeiling ?? (c.kernel.isInteger ? 2 * p.int8GMACs : p.fp32GFLOPs)
                 row += [String(format: "%.0f", 100 * c.gops / ceiling), String(format: "%.0f", 100 * c.weightGBs / p.memoryGBs)]
             } else if !peaks.isEmpty {
                 row += ["-", "-"]

@@ -19,7 +19,7 @@ enum BenchCommand: Command {
                        defaultValue: "the best this CPU has"),
             OptionSpec(name: "hot", help: "Keep weights cache-resident (one copy) instead of cycling through copies larger than the L3."),
             OptionSpec(name: "min-time", valueName: "s", help: "Seconds of timed repeats per cell, after a warm-up.", defaultValue: "0.3"),
-            OptionSpec(name: "peak", help: "Measure the machine's FP32 FMA, int8 MAC and memory ceilings first, and report each cell's fraction."),
+            OptionSpec(name: "peak", help: "Measure the machine's FP32 FMA, int8 MAC and memory ceilings first, and report each cell's fraction (compute ceilings re-measured around each cell)."),
             OptionSpec(name: "json", help: "Print JSON instead of the table."),
             OptionSpec(name: "csv", help: "Print CSV instead of the table."),
         ],
@@ -70,7 +70,8 @@ enum BenchCommand: Command {
         }
         let minSeconds = try args.double("min-time") ?? 0.3
         let options = GemmBench.Options(shapes: shapes, tokens: tokens, threads: threads, kernels: kernels, paths: paths,
-                                        hot: args.flag("hot"), minSeconds: max(0.01, minSeconds))
+                                        hot: args.flag("hot"), minSeconds: max(0.01, minSeconds),
+                                        adjacentCeilings: args.flag("peak"))
 
         var peaks: [Int: MachinePeaks] = [:]
         if args.flag("peak") {
