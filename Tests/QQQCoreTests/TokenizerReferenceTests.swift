@@ -2,71 +2,90 @@ import Foundation
 import Testing
 @testable import QQQCore
 
-/// Token ids against Hugging Face `tokenizers` (../shared/reference): the whole WikiText-2 test text
-/// (count and SHA-256 of the ids) and awkward strings, for byte-level BPE (SmolLM2) and both
-/// tokenizer.json forms of a SentencePiece BPE with byte fallback (Mistral-7B / LLaMA-2 style).
+/// Token ids against Hugging Face `tokenizers` (../shared/reference): awkward strings and the whole
+/// WikiText-2 test text (count, first and last 64 ids, SHA-256 of all ids), for byte-level BPE (SmolLM2)
+/// and both tokenizer.json forms of a SentencePiece BPE with byte fallback (Mistral-7B / LLaMA-2 style).
 @Suite("Tokenizers vs Hugging Face tokenizers", .serialized)
 struct TokenizerReferenceTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static var shared: URL {
-        ProcessInfo.processInfo.environment["QQQ_SHARED_DIR"].map { URL(fileURLWithPath: $0) } ?? root.deletingLastPathComponent().appendingPathComponent("shared")
-    }
-    static func json(_ path: String) throws -> [String: Any] {
-        try JSONSerialization.jsonObject(with: Data(contentsOf: shared.appendingPathComponent(path))) as! [String: Any]
-    }
-    static func testText() throws -> String {
-        EvalText.joinRows(try String(contentsOf: shared.appendingPathComponent("data/wikitext-2-raw/wiki.test.raw"), encoding: .utf8))
+    static let spDir = TokenizerTestSupport.sharedDir.appendingPathComponent("reference/sentencepiece-bpe")
+
+    /// The reference block of one SentencePiece variant and its tokenizer.
+    static func sentencePiece(_ variant: String) throws -> (spec: [String: Any], tok: Tokenizer)? {
+        guard let ref = TokenizerTestSupport.readJSON(spDir.appendingPathComponent("sentencepiece-bpe-tokens.json")) as? [String: Any],
+              let spec = (ref["variants"] as? [String: Any])?[variant] as? [String: Any], let file = spec["file"] as? String else {
+            Issue.record("sentencepiece-bpe-tokens.json: no variant \(variant)")
+            return nil
+        }
+        let url = spDir.appendingPathComponent(file)
+        return (spec, try Tokenizer(tokenizerJSON: Data(contentsOf: url), configJSON: nil, path: url.path))
     }
 
-    @Test func sha256OfKnownInput() {
-        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
-        #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    static func smol() throws -> (ref: [String: Any], tok: Tokenizer)? {
+        guard let ref = TokenizerTestSupport.readJSON(TokenizerTestSupport.sharedDir.appendingPathComponent("reference/smollm2-135m-tokens.json"))
+                as? [String: Any], let dir = TokenizerTestSupport.smolLM2Dir() else { return nil }
+        return (ref, try Tokenizer.load(directory: dir))
     }
 
-    @Test func evalTextRowsRule() throws {
-        #expect(EvalText.joinRows(" \n = A = \n text\n") == "\n\n = A = \n\n\n text\n")
-        let text = try Self.testText()
-        #expect(text.unicodeScalars.count == 1_294_336)
-        #expect(SHA256.hex(Array(text.utf8)) == "696cca6b65a171b0a358a4be6732cdfdf2dd6164a32e20fd70e3c13fc4dfae83")
-    }
-
-    @Test func smolLM2ByteLevel() throws {
-        let dir = ProcessInfo.processInfo.environment["QQQ_MODEL_DIR"] ?? Self.root.appendingPathComponent("models/SmolLM2-135M-Instruct").path
-        guard FileManager.default.fileExists(atPath: dir + "/tokenizer.json") else { print("skipped: demo model absent"); return }
-        let tok = try Tokenizer.load(directory: dir)
-        let ref = try Self.json("reference/smollm2-135m-tokens.json")
-        for case let s as [String: Any] in ref["strings"] as! [Any] {
-            let text = s["text"] as! String
-            #expect(tok.encode(text) == (s["ids"] as! [Int]).map(Int32.init), "\(text.debugDescription)")
+    /// Encodes the whole test text and compares it with a `wikitext2_test` reference block.
+    static func checkWikiText(_ tok: Tokenizer, _ want: [String: Any]?, label: String, first: String, last: String, sha: String,
+                              lossless: Bool = false) {
+        guard let want, let text = TokenizerTestSupport.wikiTestText() else {
+            Issue.record("\(label): no wikitext2_test reference or text")
+            return
         }
         let clock = Date()
-        let ids = tok.encode(try Self.testText())
-        print("SmolLM2 tokenizer: \(ids.count) ids for WikiText-2 test in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
-        let want = ref["wikitext2_test"] as! [String: Any]
-        #expect(ids.count == want["count"] as! Int)
-        #expect(SHA256.hex(ids: ids) == want["sha256_of_ids_as_int32_le"] as! String)
-        #expect(tok.decode(Array(ids.prefix(200))) == String(try Self.testText().prefix(tok.decode(Array(ids.prefix(200))).count)))
+        let ids = tok.encode(text)
+        print("\(label): \(ids.count) ids for WikiText-2 test in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
+        #expect(ids.count == TokenizerJSON.int(want["count"]), "\(label)")
+        #expect(Array(ids.prefix(64)) == TokenizerTestSupport.ints(want[first]), "\(label)")
+        #expect(Array(ids.suffix(64)) == TokenizerTestSupport.ints(want[last]), "\(label)")
+        #expect(TokenizerTestSupport.sha256(ids: ids) == want[sha] as? String, "\(label)")
+        if lossless { #expect(text.hasPrefix(tok.decode(Array(ids.prefix(200)))), "\(label): decoding the first ids") }
+    }
+
+    @Test func smolLM2Strings() throws {
+        guard let (ref, tok) = try Self.smol() else { return }
+        let strings = ref["strings"] as? [[String: Any]] ?? []
+        #expect(strings.count >= 10)
+        for s in strings {
+            let text = s["text"] as? String ?? ""
+            let expected = TokenizerTestSupport.ints(s["ids"])
+            #expect(tok.encode(text) == expected, "text \(text.debugDescription)")
+            #expect(tok.decode(expected) == text)  // byte-level decoding is lossless
+        }
+        #expect(tok.vocabSize == 49152)
+        #expect(tok.bosTokenId == 1 && tok.eosTokenId == 2)
+        #expect(tok.tokenId("<|im_end|>") == 2)
+        #expect(tok.decode(tok.encode("<|im_start|>user\nHi<|im_end|>"), skipSpecialTokens: true) == "user\nHi")
+    }
+
+    @Test func smolLM2WikiText() throws {
+        guard let (ref, tok) = try Self.smol() else { return }
+        Self.checkWikiText(tok, ref["wikitext2_test"] as? [String: Any], label: "SmolLM2", first: "first_64", last: "last_64",
+                           sha: "sha256_of_ids_as_int32_le", lossless: true)
     }
 
     @Test(arguments: ["metaspace", "normalizer"])
-    func sentencePieceBPE(variant: String) throws {
-        let ref = try Self.json("reference/sentencepiece-bpe/sentencepiece-bpe-tokens.json")
-        let v = (ref["variants"] as! [String: Any])[variant] as! [String: Any]
-        let path = Self.shared.appendingPathComponent("reference/sentencepiece-bpe/\(v["file"] as! String)")
-        let tok = try Tokenizer(tokenizerJSON: Data(contentsOf: path), configJSON: nil, path: path.path)
-        for case let s as [String: Any] in v["strings"] as! [Any] {
-            let text = s["text"] as! String
-            #expect(tok.encode(text) == (s["ids"] as! [Int]).map(Int32.init), "\(variant): \(text.debugDescription)")
+    func sentencePieceStrings(variant: String) throws {
+        guard let (spec, tok) = try Self.sentencePiece(variant) else { return }
+        let strings = spec["strings"] as? [[String: Any]] ?? []
+        #expect(strings.count >= 10)
+        for s in strings {
+            let text = s["text"] as? String ?? ""
+            #expect(tok.encode(text) == TokenizerTestSupport.ints(s["ids"]), "\(variant): \(text.debugDescription)")
         }
-        let text = try Self.testText()
-        let clock = Date()
-        let ids = tok.encode(text)
-        print("SentencePiece (\(variant)): \(ids.count) ids for WikiText-2 test in \(String(format: "%.2f", Date().timeIntervalSince(clock))) s")
-        let want = v["wikitext2_test"] as! [String: Any]
-        #expect(ids.count == want["count"] as! Int)
-        #expect(SHA256.hex(ids: ids) == want["sha256_int32_le"] as! String)
+        #expect(tok.bosTokenId == 1)
+        #expect(tok.vocabSize == 32000)
         #expect(tok.decode([1, 22557, 1526]) == "<s> Hello world")  // as HF: Strip removes a leading space only
         #expect(tok.decode([22557, 1526]) == "Hello world")
+        #expect(tok.decode(tok.encode("Ünïcödé 中文 🤖"), skipSpecialTokens: true) == "Ünïcödé 中文 🤖")
+    }
+
+    @Test(arguments: ["metaspace", "normalizer"])
+    func sentencePieceWikiText(variant: String) throws {
+        guard let (spec, tok) = try Self.sentencePiece(variant) else { return }
+        Self.checkWikiText(tok, spec["wikitext2_test"] as? [String: Any], label: "SentencePiece \(variant)", first: "first64",
+                           last: "last64", sha: "sha256_int32_le")
     }
 
     @Test func missingOrBrokenTokenizerIsAOneLineError() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 @testable import QQQCore
 
 /// Paths and a compact SHA-256 for the tokenizer tests (no CryptoKit on Linux).
@@ -24,9 +25,10 @@ enum TokenizerTestSupport {
         return nil
     }
 
+    /// A reference file from the shared folder (its absence is a test failure: CI has it).
     static func readJSON(_ url: URL) -> Any? {
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            print("skip: \(url.path) not found")
+            Issue.record("\(url.path) not found")
             return nil
         }
         return try? JSONSerialization.jsonObject(with: data)
@@ -36,11 +38,11 @@ enum TokenizerTestSupport {
         (any as? [Any] ?? []).compactMap { ($0 as? NSNumber).map { Int32(truncating: $0) } }
     }
 
-    /// The WikiText-2 test text joined by the evaluation rule, or nil (reason printed).
+    /// The WikiText-2 test text joined by the evaluation rule, or nil (recorded as a failure).
     static func wikiTestText() -> String? {
         let url = sharedDir.appendingPathComponent("data/wikitext-2-raw/wiki.test.raw")
         guard let data = FileManager.default.contents(atPath: url.path) else {
-            print("skip: \(url.path) not found")
+            Issue.record("\(url.path) not found")
             return nil
         }
         return EvalText.joinRows(String(decoding: data, as: UTF8.self))
