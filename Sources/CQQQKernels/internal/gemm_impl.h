@@ -96,14 +96,18 @@ static inline void FN(transpose8)(__m256 r0, __m256 r1, __m256 r2, __m256 r3, __
 
 #endif
 
-// Packs one NR-wide strip of B: columns col0..col0+width (zero-padded to NR), rows pc..pc+kc, as
+// Packs strip j of the block at column jc (nc wide) of B: columns col0 = jc + j .. col0 + NR clipped to
+// the block and to n (zero-padded to NR), rows pc..pc+kc, as
 // [kc][NR]. NK weights: the NR source rows are converted into an L1-resident [NR][KC] buffer (contiguous
 // reads: source rows are 4-44 KB apart and would collide in the L1's sets), then transposed 8x8 (a scalar
 // scatter here cost as much as the arithmetic at M = 128). The rows of the next strip (`next_rows` of
 // them, from col0 + NR) are prefetched meanwhile: 16 short row streams are more than the hardware
 // prefetcher follows.
-static void FN(pack_b_strip)(const void *b, int64_t ldb, int btype, int blayout, int64_t col0, int64_t width,
-                             int64_t pc, int64_t kc, int64_t next_rows, float *dst) {
+static void FN(pack_b_strip)(const void *b, int64_t ldb, int btype, int blayout, int64_t n, int64_t jc, int64_t nc,
+                             int64_t j, int64_t pc, int64_t kc, float *dst) {
+    int64_t col0 = jc + j, width = nc - j < NR ? nc - j : NR, next_rows = nc - j - NR;
+    if (col0 + width > n) width = n - col0;
+    next_rows = next_rows < 0 ? 0 : next_rows > NR ? NR : next_rows;
     if (blayout == QQQ_B_KN) {
         for (int64_t p = 0; p < kc; p++) {
             FN(convert_run)(b, (pc + p) * ldb + col0, btype, dst + p * NR, width);
@@ -138,12 +142,7 @@ static void FN(pack_b_strip)(const void *b, int64_t ldb, int btype, int blayout,
 // Packs B(pc..pc+kc, jc..jc+nc) into NR-wide strips: strip j holds [kc][NR], zero-padded past n.
 static void FN(pack_b)(const void *b, int64_t ldb, int btype, int blayout, int64_t n,
                        int64_t pc, int64_t jc, int64_t kc, int64_t nc, float *pb) {
-    for (int64_t j = 0; j < nc; j += NR) {
-        int64_t width = nc - j < NR ? nc - j : NR, next = nc - j - NR;
-        if (jc + j + width > n) width = n - jc - j;
-        next = next < 0 ? 0 : next > NR ? NR : next;
-        FN(pack_b_strip)(b, ldb, btype, blayout, jc + j, width, pc, kc, next, pb + j * kc);
-    }
+    for (int64_t j = 0; j < nc; j += NR) FN(pack_b_strip)(b, ldb, btype, blayout, n, jc, nc, j, pc, kc, pb + j * kc);
 }
 
 // Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc. Full strips go
@@ -267,9 +266,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bs = pb + jr * kc;
                     if (fused) {
-                        int64_t width = jc + jr + nr > n ? n - jc - jr : nr, next = nc - jr - NR;
-                        next = next < 0 ? 0 : next > NR ? NR : next;
-                        FN(pack_b_strip)(b, ldb, btype, blayout, jc + jr, width, pc, kc, next, pb);
+                        FN(pack_b_strip)(b, ldb, btype, blayout, n, jc, nc, jr, pc, kc, pb);
                         bs = pb;
                     }
                     // Spread over the tile calls: a burst of 256 prefetches overflows the miss queue.

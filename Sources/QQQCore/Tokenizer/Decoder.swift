@@ -15,14 +15,8 @@ indirect enum TokenDecoder {
         let type = json["type"] as? String ?? "?"
         switch type {
         case "Sequence":
-            guard let list = json["decoders"] as? [Any] else {
-                throw QQQError.badFile(path: file, reason: "decoder Sequence without 'decoders'")
-            }
-            return .sequence(try list.map { item in
-                guard let o = TokenizerJSON.object(item) else {
-                    throw QQQError.badFile(path: file, reason: "decoder Sequence item is not an object")
-                }
-                return try parse(o, file: file)
+            return .sequence(try TokenizerJSON.sequence(json, key: "decoders", component: "decoder", file: file) {
+                try parse($0, file: file)
             })
         case "ByteLevel": return .byteLevel
         case "ByteFallback": return .byteFallback

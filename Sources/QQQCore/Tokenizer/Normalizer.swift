@@ -16,14 +16,8 @@ indirect enum Normalizer {
         let type = json["type"] as? String ?? "?"
         switch type {
         case "Sequence":
-            guard let list = json["normalizers"] as? [Any] else {
-                throw QQQError.badFile(path: file, reason: "normalizer Sequence without 'normalizers'")
-            }
-            return .sequence(try list.map { item in
-                guard let o = TokenizerJSON.object(item) else {
-                    throw QQQError.badFile(path: file, reason: "normalizer Sequence item is not an object")
-                }
-                return try parse(o, file: file)
+            return .sequence(try TokenizerJSON.sequence(json, key: "normalizers", component: "normalizer", file: file) {
+                try parse($0, file: file)
             })
         case "Prepend":
             guard let p = json["prepend"] as? String else {

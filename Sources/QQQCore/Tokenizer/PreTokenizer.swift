@@ -41,14 +41,8 @@ indirect enum PreTokenizer {
         let type = json["type"] as? String ?? "?"
         switch type {
         case "Sequence":
-            guard let list = json["pretokenizers"] as? [Any] else {
-                throw QQQError.badFile(path: file, reason: "pre_tokenizer Sequence without 'pretokenizers'")
-            }
-            return .sequence(try list.map { item in
-                guard let o = TokenizerJSON.object(item) else {
-                    throw QQQError.badFile(path: file, reason: "pre_tokenizer Sequence item is not an object")
-                }
-                return try parse(o, file: file)
+            return .sequence(try TokenizerJSON.sequence(json, key: "pretokenizers", component: "pre_tokenizer", file: file) {
+                try parse($0, file: file)
             })
         case "ByteLevel":
             return .byteLevel(addPrefixSpace: TokenizerJSON.bool(json["add_prefix_space"], default: true),

@@ -21,6 +21,21 @@ enum TokenizerJSON {
         return any as? [String: Any]
     }
 
+    /// The parsed items of a `{"type": "Sequence", key: [...]}` component (normalizer, pre-tokenizer,
+    /// decoder), with a one-line error naming the component when the list or an item is malformed.
+    static func sequence<T>(_ json: [String: Any], key: String, component: String, file: String,
+                            parse: ([String: Any]) throws -> T) throws -> [T] {
+        guard let list = json[key] as? [Any] else {
+            throw QQQError.badFile(path: file, reason: "\(component) Sequence without '\(key)'")
+        }
+        return try list.map { item in
+            guard let o = object(item) else {
+                throw QQQError.badFile(path: file, reason: "\(component) Sequence item is not an object")
+            }
+            return try parse(o)
+        }
+    }
+
     /// Scalars of a string as the pipeline works on them.
     static func scalars(_ s: String) -> [UInt32] { s.unicodeScalars.map { $0.value } }
 
