@@ -6,9 +6,9 @@
 /// Runs `iters` rounds of 12 independent 8-wide FMA chains; returns a value to keep it alive.
 /// FLOP done = iters * 12 * 8 * 2.
 float qqq_peak_fma(int path, int64_t iters);
-/// Runs `iters` rounds of the AVX2 int8 sequence (vpmaddubsw + vpmaddwd + vpaddd) on 8 independent
-/// accumulators; MACs done = iters * 8 * 32.
-int32_t qqq_peak_int8(int path, int64_t iters);
+/// Runs `iters` rounds of the AVX2 int8 sequence (vpmaddubsw + vpmaddwd + vpaddd; with `signed_pairs`
+/// also the vpsignb of the s8 x s8 form) on 8 independent accumulators; MACs done = iters * 8 * 32.
+int32_t qqq_peak_int8(int path, int signed_pairs, int64_t iters);
 /// Sums `count` floats (read bandwidth); returns the sum.
 float qqq_read_floats(int path, const float *x, int64_t count);
 #endif

@@ -19,7 +19,18 @@ public enum BenchKernel: String, CaseIterable, Codable, Sendable {
     }
 
     /// Integer kernels count int8 multiply-accumulates; the others FP32 FMAs.
-    public var isInteger: Bool { self == .w8a8 || self == .w4a8 || self == .w4a8g128 }
+    public var isInteger: Bool { sequence.isInteger }
+
+    /// The instruction sequence the kernel's inner loop uses, whose ceiling it is judged against:
+    /// per-channel int4 weights (|q| <= 8) are safe in vpmaddubsw against offset-unsigned activations;
+    /// full-range int8 weights (W8A8, the expanded g128 weights) need the s8 x s8 form.
+    public var sequence: ComputeSequence {
+        switch self {
+        case .fp32, .fp16, .w4a16: return .fp32FMA
+        case .w4a8: return .int8Unsigned
+        case .w8a8, .w4a8g128: return .int8Signed
+        }
+    }
 }
 
 /// One kernel's weights for one shape, in as many copies as needed to defeat the last-level cache.

@@ -106,7 +106,7 @@ public enum GemmBench {
                         for threads in o.threads {
                             func ceiling() -> Double? {
                                 guard o.adjacentCeilings else { return nil }
-                                return MachinePeaks.computeCeiling(integer: kernel.isInteger, threads: threads, path: path, iterations: 4_000_000)
+                                return MachinePeaks.computeCeiling(kernel.sequence, threads: threads, path: path, iterations: 4_000_000)
                             }
                             let before = ceiling()
                             let timing = try x.withUnsafeBufferPointer { xp in

@@ -7,8 +7,10 @@ enum BenchTable {
     static func print(header h: BenchHeader, cells: [GemmBench.Cell], peaks: [Int: MachinePeaks]) {
         emit("qqq bench: \(h.cpu) [\(h.features)], path \(h.paths.joined(separator: ",")), threads \(h.threads.map(String.init).joined(separator: ",")), \(h.build) build, weights \(h.weights)")
         for p in h.peaks {
-            emit(String(format: "ceilings (%d thread%@): FP32 FMA %.1f GFLOP/s, int8 MAC %.1f GMAC/s (%.1f GOPS), memory read %.1f GB/s",
-                        p.threads, p.threads == 1 ? "" : "s", p.fp32GFLOPs, p.int8GMACs, 2 * p.int8GMACs, p.memoryGBs))
+            emit(String(format: "ceilings (%d thread%@): FP32 FMA %.1f GFLOP/s, int8 MAC u8s8 %.1f GMAC/s (%.1f GOPS), s8s8 %.1f GMAC/s (%.1f GOPS), memory read %.1f GB/s",
+                        p.threads, p.threads == 1 ? "" : "s", p.fp32GFLOPs, p.int8GMACs, 2 * p.int8GMACs,
+                        p.int8SignedGMACs, 2 * p.int8SignedGMACs, p.memoryGBs))
+            emit("% ceil: w4a8 against u8s8 (vpmaddubsw+vpmaddwd), w8a8 and w4a8-g128 against s8s8 (+vpsignb), float kernels against FP32 FMA")
         }
         if cells.contains(where: { $0.adjacentCeiling != nil }) {
             emit("% ceil: against the compute ceiling re-measured just before and after each cell (mean of the two)")
@@ -24,7 +26,7 @@ enum BenchTable {
                        String(format: "%.1f", c.gops), String(format: "%.1f", c.weightGBs),
                        c.speedupVsFP32.map { String(format: "%.2f", $0) } ?? "-", c.speedupVsFP16.map { String(format: "%.2f", $0) } ?? "-"]
             if let p = peaks[c.threads] {
-                let ceiling = c.adjacentCeiling ?? (c.kernel.isInteger ? 2 * p.int8GMACs : p.fp32GFLOPs)
+                let ceiling = c.adjacentCeiling ?? p.ceiling(c.kernel.sequence)
                 row += [String(format: "%.0f", 100 * c.gops / ceiling), String(format: "%.0f", 100 * c.weightGBs / p.memoryGBs)]
             } else if !peaks.isEmpty {
                 row += ["-", "-"]
