@@ -42,8 +42,14 @@ int qqq_sgemm_nr(void) { return 16; }
 
 void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
                int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
-    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
-             sgemm_portable(m, n, k, a, lda, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
+    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
+             sgemm_portable(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
+}
+
+void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
+                  int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
+    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
+             sgemm_portable(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
 }
 
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count) {

@@ -44,8 +44,10 @@ public enum Gemm {
     public static func sgemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                              b: UnsafeRawPointer, ldb: Int, bType: GemmBType, bLayout: GemmBLayout,
                              c: UnsafeMutablePointer<Float>, ldc: Int, accumulate: Bool = false,
-                             threads: Int = Gemm.defaultThreads, path: KernelPath? = nil) {
+                             aTransposed: Bool = false, threads: Int = Gemm.defaultThreads, path: KernelPath? = nil) {
         guard m > 0, n > 0 else { return }
+        // aTransposed: A(i, p) = a[p * lda + i].
+        let call = aTransposed ? qqq_sgemm_at : qqq_sgemm
         let p = code(path ?? defaultFloatPath)
         let acc: Int32 = accumulate ? 1 : 0
         let flops = 2.0 * Double(m) * Double(n) * Double(k)
@@ -54,8 +56,8 @@ public enum Gemm {
         let workers = flops < 2e6 ? 1 : max(1, threads)
         if workers == 1 {
             pool.withBuffer { s in
-                qqq_sgemm(p, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb), bType.code, bLayout.code,
-                          c, Int64(ldc), acc, s)
+                call(p, Int64(m), Int64(n), Int64(k), a, Int64(lda), b, Int64(ldb), bType.code, bLayout.code,
+                     c, Int64(ldc), acc, s)
             }
             return
         }
@@ -76,12 +78,12 @@ public enum Gemm {
                         q.nibbles += n0 * Int(q.k / 2)
                         q.scales += n0 * Int((q.k + 127) / 128)
                         withUnsafePointer(to: &q) { qp in
-                            qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), qp, Int64(ldb),
-                                      bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                            call(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), qp, Int64(ldb),
+                                 bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
                         }
                     } else {
-                        qqq_sgemm(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), b + bOffset * bElem, Int64(ldb),
-                                  bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
+                        call(p, Int64(m), Int64(n1 - n0), Int64(k), a, Int64(lda), b + bOffset * bElem, Int64(ldb),
+                             bType.code, bLayout.code, c + n0, Int64(ldc), acc, s)
                     }
                 }
             }
@@ -92,8 +94,8 @@ public enum Gemm {
                 let m1 = min(m, m0 + per)
                 guard m0 < m1 else { return }
                 pool.withBuffer { s in
-                    qqq_sgemm(p, Int64(m1 - m0), Int64(n), Int64(k), a + m0 * lda, Int64(lda), b, Int64(ldb),
-                              bType.code, bLayout.code, c + m0 * ldc, Int64(ldc), acc, s)
+                    call(p, Int64(m1 - m0), Int64(n), Int64(k), a + (aTransposed ? m0 : m0 * lda), Int64(lda), b, Int64(ldb),
+                         bType.code, bLayout.code, c + m0 * ldc, Int64(ldc), acc, s)
                 }
             }
         }

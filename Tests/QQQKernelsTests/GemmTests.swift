@@ -4,13 +4,13 @@ import Testing
 
 /// Plain reference: C = (acc ? C : 0) + A·B in Double.
 func referenceGemm(m: Int, n: Int, k: Int, a: [Float], lda: Int, b: [Float], ldb: Int, layout: GemmBLayout,
-                   c: inout [Float], ldc: Int, accumulate: Bool) {
+                   c: inout [Float], ldc: Int, accumulate: Bool, aTransposed: Bool = false) {
     for i in 0..<m {
         for j in 0..<n {
             var s = 0.0
             for p in 0..<k {
                 let bv = layout == .nk ? b[j * ldb + p] : b[p * ldb + j]
-                s += Double(a[i * lda + p]) * Double(bv)
+                s += Double(aTransposed ? a[p * lda + i] : a[i * lda + p]) * Double(bv)
             }
             c[i * ldc + j] = Float((accumulate ? Double(c[i * ldc + j]) : 0) + s)
         }
@@ -29,12 +29,13 @@ struct TestRNG {
 struct GemmTests {
     static let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx2 || $0 == .portable }
 
-    static func run(m: Int, n: Int, k: Int, type: GemmBType, layout: GemmBLayout, accumulate: Bool, threads: Int, path: KernelPath) -> Float {
+    static func run(m: Int, n: Int, k: Int, type: GemmBType, layout: GemmBLayout, accumulate: Bool, threads: Int, path: KernelPath,
+                    aTransposed: Bool = false) -> Float {
         var rng = TestRNG(state: UInt64(m * 1_000_003 + n * 1009 + k))
-        let lda = k + 3, ldc = n + 5
+        let lda = aTransposed ? m + 3 : k + 3, ldc = n + 5
         let ldb = layout == .nk ? k + 2 : n + 1
         let bRows = layout == .nk ? n : k
-        let a = (0..<(m * lda)).map { _ in rng.float() }
+        let a = (0..<((aTransposed ? k : m) * lda)).map { _ in rng.float() }
         var bf = (0..<(bRows * ldb)).map { _ in rng.float() }
         // Round weights to the stored type so the reference sees the same values.
         switch type {
@@ -51,13 +52,15 @@ struct GemmTests {
         }()
         let c0 = (0..<(m * ldc)).map { _ in rng.float() }
         var want = c0
-        referenceGemm(m: m, n: n, k: k, a: a, lda: lda, b: bf, ldb: ldb, layout: layout, c: &want, ldc: ldc, accumulate: accumulate)
+        referenceGemm(m: m, n: n, k: k, a: a, lda: lda, b: bf, ldb: ldb, layout: layout, c: &want, ldc: ldc, accumulate: accumulate,
+                      aTransposed: aTransposed)
         var got = c0
         braw.withUnsafeBytes { bp in
             a.withUnsafeBufferPointer { ap in
                 got.withUnsafeMutableBufferPointer { cp in
                     Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb, bType: type,
-                               bLayout: layout, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate, threads: threads, path: path)
+                               bLayout: layout, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate, aTransposed: aTransposed,
+                               threads: threads, path: path)
                 }
             }
         }
@@ -84,6 +87,21 @@ struct GemmTests {
                         let err = Self.run(m: m, n: n, k: k, type: type, layout: layout, accumulate: acc, threads: threads, path: path)
                         #expect(err < 2e-6, "path \(path) \(type) \(layout) acc \(acc) threads \(threads) m\(m) n\(n) k\(k): \(err)")
                     }
+                }
+            }
+        }
+    }
+
+    /// A stored transposed ([K][M], the Hessian's Xᵀ X): fused and blocked row paths, odd M and K.
+    @Test(arguments: [(1, 5, 3), (5, 17, 1536), (17, 33, 576), (192, 577, 2048), (197, 300, 515)])
+    func transposedAMatchesReference(shape: (Int, Int, Int)) {
+        let (m, n, k) = shape
+        for path in Self.paths {
+            for layout in [GemmBLayout.nk, .kn] {
+                for (acc, threads) in [(false, 1), (true, 2)] {
+                    let err = Self.run(m: m, n: n, k: k, type: .f32, layout: layout, accumulate: acc, threads: threads, path: path,
+                                       aTransposed: true)
+                    #expect(err < 2e-6, "path \(path) \(layout) acc \(acc) threads \(threads) m\(m) n\(n) k\(k): \(err)")
                 }
             }
         }

@@ -36,6 +36,12 @@ void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k,
                const void *b, int64_t ldb, int btype, int blayout,
                float *c, int64_t ldc, int accumulate, float *scratch);
 
+/// The same with A transposed: A(i, p) = a[p * lda + i] (A is stored [K][M], e.g. Xᵀ X from a row-major X).
+void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k,
+                  const float *a, int64_t lda,
+                  const void *b, int64_t ldb, int btype, int blayout,
+                  float *c, int64_t ldc, int accumulate, float *scratch);
+
 // Vector helpers (one row each).
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count);
 void qqq_bf16_to_f32(int path, const void *src, float *dst, int64_t count);

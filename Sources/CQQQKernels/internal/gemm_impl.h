@@ -147,7 +147,21 @@ static void FN(pack_b)(const void *b, int64_t ldb, int btype, int blayout, int64
 
 // Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc. Full strips go
 // through 8x8 transposes of MR rows (+2 ignored), each result stored as its first MR lanes.
-static void FN(pack_a)(const float *a, int64_t lda, int64_t mc, int64_t kc, float *pa) {
+// With a_trans, A(i, p) = a[p * lda + i] (e.g. Xᵀ of a row-major X): each k step is MR contiguous floats.
+static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t mc, int64_t kc, float *pa) {
+    if (a_trans) {
+        for (int64_t i = 0; i < mc; i += MR) {
+            float *dst = pa + i * kc;
+            int64_t rows = mc - i < MR ? mc - i : MR;
+            for (int64_t p = 0; p < kc; p++) {
+                const float *s = a + p * lda + i;
+                int64_t r = 0;
+                for (; r < rows; r++) dst[p * MR + r] = s[r];
+                for (; r < MR; r++) dst[p * MR + r] = 0;
+            }
+        }
+        return;
+    }
     for (int64_t i = 0; i < mc; i += MR) {
         float *dst = pa + i * kc;
         int64_t rows = mc - i < MR ? mc - i : MR, p = 0;
@@ -230,14 +244,14 @@ static void FN(gemv_nk)(int64_t m, int64_t n, int64_t k, const float *a, int64_t
     }
 }
 
-static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b,
+static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, int a_trans, const void *b,
                       int64_t ldb, int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!accumulate) for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * 4);
         return;
     }
-    if (m <= 4 && blayout == QQQ_B_NK) { FN(gemv_nk)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
+    if (m <= 4 && blayout == QQQ_B_NK && !a_trans) { FN(gemv_nk)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
     float *pa = scratch;
     float *pb = scratch + MC_FUSED * KC;
     // Up to MC_FUSED rows are one row block, and each B strip is packed into the L1 right before its
@@ -261,7 +275,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
             int prefetch_next = blayout == QQQ_B_NK && btype != QQQ_B_Q4G128 && next_jc < n;
             for (int64_t ic = 0; ic < m; ic += mc_step) {
                 int64_t mc = m - ic < mc_step ? m - ic : mc_step;
-                FN(pack_a)(a + ic * lda + pc, lda, mc, kc, pa);
+                FN(pack_a)(a_trans ? a + pc * lda + ic : a + ic * lda + pc, lda, a_trans, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bs = pb + jr * kc;

@@ -130,12 +130,19 @@ public final class ModelQuantizer {
                 progress?(Progress(layer: li + 1, layers: c.numLayers, stage: name, elapsed: elapsed,
                                    eta: elapsed / done * (Double(c.numLayers) - done)))
             }
+            // Stages nest (a Hessian update inside a forward pass): each is charged its own time only.
+            var innerSeconds = 0.0
             func timed<R>(_ name: String, _ body: () throws -> R) rethrows -> R {
                 var sw = Stopwatch()
                 sw.reset()
+                let outerInner = innerSeconds
+                innerSeconds = 0
                 let r = try body()
-                entry.seconds[name, default: 0] += sw.seconds
-                stageTotals[name, default: 0] += sw.seconds
+                let elapsed = sw.seconds
+                let own = elapsed - innerSeconds
+                innerSeconds = outerInner + elapsed
+                entry.seconds[name, default: 0] += own
+                stageTotals[name, default: 0] += own
                 return r
             }
 
@@ -273,7 +280,8 @@ public final class ModelQuantizer {
             try writer.add(name: prefix + "input_layernorm.weight", floats: L.ln1, shape: [h], as: .f16)
             try writer.add(name: prefix + "post_attention_layernorm.weight", floats: L.ln2, shape: [h], as: .f16)
             let summary = entry.linears.map { String(format: "%@ %.3g", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.gptqError) }
-            log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s" +
+            let stages = entry.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key as NSString, $0.value) }
+            log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s (\(stages.joined(separator: ", ")))" +
                  (entry.smoothing.isEmpty ? "" : "; smoothing t = " + entry.smoothing.map { String(format: "%@ %.2f (%d ch)", $0.group as NSString, $0.threshold, $0.scaledChannels) }.joined(separator: ", ")) +
                  (options.gptq ? "; gptq error " + summary.joined(separator: ", ") : ""))
             report.layers.append(entry)
