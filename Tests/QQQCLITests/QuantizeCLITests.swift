@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import QQQCore
 
 /// `qqq quantize` end to end on the tiny fixture (hidden 64, 2 layers), and its bad-input errors:
 /// one line naming the problem, a non-zero exit, nothing written.
@@ -12,6 +13,28 @@ struct QuantizeCLITests {
     static func quantize(_ model: URL, _ out: URL, calib: URL, extra: [String] = []) throws -> CLIRun {
         try CLIRunner.run(["quantize", model.path, "-o", out.path, "--calib", calib.path, "--nsamples", "4", "--seqlen", "64",
                            "--smooth-nsamples", "2"] + extra)
+    }
+
+    /// Memory-bounded runs recompute down_proj's inputs instead of caching them in fp16: same bytes out.
+    @Test func downInputCacheDoesNotChangeTheOutput() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"))
+        var o = QuantizeOptions()
+        o.calibration = try Self.calibration(dir).path
+        o.nsamples = 4; o.seqlen = 64; o.smoothSamples = 2; o.threads = 2
+        let cached = try ModelQuantizer(modelDirectory: model.path, options: o)
+        let recomputed = try ModelQuantizer(modelDirectory: model.path, options: o)
+        recomputed.downInputCacheLimit = 0
+        #expect(cached.cachesDownInputs && !recomputed.cachesDownInputs)
+        #expect(recomputed.activationBytes == cached.activationBytes - cached.downInputCacheBytes)
+        var outputs: [Data] = []
+        for (q, name) in [(cached, "a"), (recomputed, "b")] {
+            let out = dir.appendingPathComponent(name)
+            _ = try q.run(outputDirectory: out.path, force: false)
+            outputs.append(try Data(contentsOf: out.appendingPathComponent("model.safetensors")))
+        }
+        #expect(outputs[0] == outputs[1])
     }
 
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],

@@ -29,6 +29,12 @@ public struct Tensor: @unchecked Sendable {
         UnsafeRawBufferPointer(start: raw, count: info.byteCount)
     }
 
+    /// Lets the kernel drop the tensor's mapped pages (they are read again from the file if touched):
+    /// a streaming reader that has copied a layer out would otherwise keep the whole file resident.
+    public func dropPages() {
+        file.dontNeed(info.byteOffset..<(info.byteOffset + info.byteCount))
+    }
+
     /// The whole tensor as Float. F32, F16 and BF16 only.
     public func toFloat32() throws -> [Float] {
         let n = elementCount

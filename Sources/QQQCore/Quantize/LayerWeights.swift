@@ -20,6 +20,7 @@ struct LayerWeights {
         func load(_ name: String, _ shape: [Int]) throws -> [Float] {
             let t = try checkpoint.tensor(name, shape: shape)
             let values = try t.toFloat32()
+            t.dropPages()
             if let bad = values.firstIndex(where: { !$0.isFinite }) {
                 throw QQQError.badTensor(path: t.file.path, tensor: name, reason: "non-finite value \(values[bad]) at element \(bad)")
             }

@@ -55,12 +55,26 @@ public final class ModelQuantizer {
         }
     }
 
+    /// Bytes of the fp16 copy of down_proj's inputs (all windows) that spares re-running gate/up.
+    var downInputCacheBytes: Int { options.gptq ? options.nsamples * options.seqlen * config.intermediateSize * 2 : 0 }
+
+    /// The copy is kept only while all the activation buffers with it stay within a quarter of the
+    /// machine's memory (a 7B model at 128 x 2048 would need 5.4 GiB for it on top of 8 GiB); otherwise
+    /// gate/up run again. Both ways give the same bytes: recomputed inputs are rounded through fp16
+    /// exactly like the cached ones.
+    var cachesDownInputs: Bool {
+        downInputCacheBytes > 0 && UInt64(floatActivationBytes + downInputCacheBytes) <= downInputCacheLimit
+    }
+    var downInputCacheLimit = ProcessInfo.processInfo.physicalMemory / 4
+
+    /// The fp32 buffers: layer inputs and attention outputs of every window.
+    var floatActivationBytes: Int {
+        options.gptq || options.smooth ? options.nsamples * options.seqlen * (config.hiddenSize + config.numHeads * config.headDim) * 4 : 0
+    }
+
     /// Bytes of the calibration activation buffers for these options.
     public var activationBytes: Int {
-        let c = config
-        if !options.gptq && !options.smooth { return 0 }
-        let cached = options.gptq ? c.intermediateSize * 2 : 0   // fp16 copy of down_proj's inputs
-        return options.nsamples * options.seqlen * ((c.hiddenSize + c.numHeads * c.headDim) * 4 + cached)
+        floatActivationBytes + (cachesDownInputs ? downInputCacheBytes : 0)
     }
 
     public func run(outputDirectory: String, force: Bool, progress: ((Progress) -> Void)? = nil,
@@ -91,6 +105,10 @@ public final class ModelQuantizer {
         report.stageSeconds["calibration text"] = stage.seconds
         report.activationBufferBytes = activationBytes
         log?("calibration: \(calib.nsamples) windows of \(calib.seqlen) tokens from \(calib.source) (\(calib.streamTokens) tokens), seed \(options.seed); activation buffers \(formatBytes(activationBytes))")
+        let cacheDown = cachesDownInputs
+        if options.gptq && !cacheDown {
+            log?("down_proj inputs recomputed for the layer outputs: caching them would take \(formatBytes(downInputCacheBytes)) more, beyond a quarter of this machine's memory")
+        }
 
         let t = options.seqlen, h = c.hiddenSize, qd = c.numHeads * c.headDim, inter = c.intermediateSize
         // Round-to-nearest without smoothing needs no activations: the windows are not run at all.
@@ -100,7 +118,7 @@ public final class ModelQuantizer {
         let attn = UnsafeMutablePointer<Float>.allocate(capacity: n * t * qd)
         // down_proj's inputs, kept in fp16 from its Hessian pass for the layer-output pass, so that
         // gate/up (half of a layer's linear work) run once instead of twice per window.
-        let downInputs = UnsafeMutablePointer<UInt16>.allocate(capacity: options.gptq ? n * t * inter : 0)
+        let downInputs = UnsafeMutablePointer<UInt16>.allocate(capacity: cacheDown ? n * t * inter : 0)
         defer { x.deallocate(); attn.deallocate(); downInputs.deallocate() }
         let embed = try checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, h])
         for i in 0..<(n * t) {
@@ -110,7 +128,13 @@ public final class ModelQuantizer {
         }
 
         var writer = SafetensorsWriter()
-        try writer.add(name: "model.embed_tokens.weight", floats: embed.toFloat32(), shape: [c.vocabSize, h], as: .f16)
+        // Stored as fp16; an fp16 source is copied as it is (no fp32 copy of the whole table).
+        if embed.dtype == .f16 {
+            try writer.add(name: "model.embed_tokens.weight", dtype: .f16, shape: [c.vocabSize, h], bytes: Data(embed.rawBuffer))
+        } else {
+            try writer.add(name: "model.embed_tokens.weight", floats: embed.toFloat32(), shape: [c.vocabSize, h], as: .f16)
+        }
+        embed.dropPages()
         let math = LayerMath(config: c, tokens: t, threads: options.threads)
         var xn = [Float](repeating: 0, count: t * max(h, inter))
         var up = [Float](repeating: 0, count: t * inter)
@@ -171,6 +195,7 @@ public final class ModelQuantizer {
                     }
                     let packed = try QQQFormat.pack(result, layerName: name)
                     effective[j] = packed.effectiveWeight()
+                    L.w[j] = []  // only the quantized weights are used from here on (frees 0.8 GB per 7B layer)
                     try writer.add(name: name + ".qweight", dtype: .u8, shape: [rows, cols / 2], bytes: Data(packed.qweight))
                     try writer.add(name: name + ".s_channel", floats: packed.sChannel, shape: [rows], as: .f32)
                     if options.groupSize == 128 {
@@ -230,7 +255,7 @@ public final class ModelQuantizer {
             announce("down")
             let hD: Hessian? = useGPTQ ? Hessian(columns: inter) : nil
             var act = [Float](repeating: 0, count: t * inter)
-            var cachedDownInput = [Bool](repeating: false, count: n)
+            var fp16Safe = [Bool](repeating: false, count: n)
             if let hD {
                 timed("forward") {
                     for w in 0..<n {
@@ -243,8 +268,8 @@ public final class ModelQuantizer {
                                     // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
                                     var peak: Float = 0
                                     for i in 0..<(t * inter) { peak = max(peak, abs(a[i])) }
-                                    cachedDownInput[w] = peak < 65000
-                                    if cachedDownInput[w] { VectorOps.f32ToF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
+                                    fp16Safe[w] = peak < 65000
+                                    if cacheDown && fp16Safe[w] { VectorOps.f32ToF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
                                 }
                             }
                         }
@@ -259,11 +284,15 @@ public final class ModelQuantizer {
                     xn.withUnsafeMutableBufferPointer { b in
                         up.withUnsafeMutableBufferPointer { u in
                             act.withUnsafeMutableBufferPointer { a in
-                                if cachedDownInput[w] {
+                                if cacheDown && fp16Safe[w] {
                                     VectorOps.f16ToF32(downInputs + w * t * inter, a.baseAddress!, count: t * inter)
                                 } else {
                                     math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
                                     math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                    if fp16Safe[w] {  // the same values the cache would have held
+                                        VectorOps.f32ToF16(a.baseAddress!, u.baseAddress!, count: t * inter)
+                                        VectorOps.f16ToF32(u.baseAddress!, a.baseAddress!, count: t * inter)
+                                    }
                                 }
                                 proj.withUnsafeMutableBufferPointer { p in
                                     math.linear(a.baseAddress!, effective[6], n: h, k: inter, out: p.baseAddress!)
@@ -281,7 +310,8 @@ public final class ModelQuantizer {
             try writer.add(name: prefix + "post_attention_layernorm.weight", floats: L.ln2, shape: [h], as: .f16)
             let summary = entry.linears.map { String(format: "%@ %.3g", ($0.name.split(separator: ".").last.map(String.init) ?? $0.name) as NSString, $0.gptqError) }
             let stages = entry.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key as NSString, $0.value) }
-            log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s (\(stages.joined(separator: ", ")))" +
+            let memory = "RSS \(formatBytes(MemoryUsage.residentBytes ?? 0)), peak \(formatBytes(MemoryUsage.peakResidentBytes ?? 0))"
+            log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s (\(stages.joined(separator: ", ")); \(memory))" +
                  (entry.smoothing.isEmpty ? "" : "; smoothing t = " + entry.smoothing.map { String(format: "%@ %.2f (%d ch)", $0.group as NSString, $0.threshold, $0.scaledChannels) }.joined(separator: ", ")) +
                  (options.gptq ? "; gptq error " + summary.joined(separator: ", ") : ""))
             report.layers.append(entry)

@@ -41,12 +41,21 @@ public enum VLLMExporter {
                     sGroup = Array(t.rawBuffer.bindMemory(to: UInt16.self))
                 }
                 let packed = try VLLMPacking.pack(codes: codes, sChannel: sChannel, sGroup: sGroup, rows: n, columns: k, layerName: prefix)
+                // Every layer is unpacked again and compared: a layout slip would otherwise only show on a GPU.
+                let back = VLLMPacking.unpack(packed)
+                let groups = k / 128
+                let sameScales = sGroup.map { sg in
+                    back.sChannel == sChannel && (0..<(groups * n)).allSatisfy { back.sGroup[$0] == sg[($0 % n) * groups + $0 / n] }
+                } ?? (back.sChannel == sChannel.map { $0 / 16 })
+                guard back.codes == codes, sameScales else {
+                    throw QQQError.numerical("\(prefix): the packed B / scales do not unpack to the checkpoint's integers and scales")
+                }
                 try writer.add(name: prefix + ".B", dtype: .i32, shape: [k / 16, 2 * n], bytes: packed.b.withUnsafeBytes { Data($0) })
                 try writer.add(name: prefix + ".s_channel", dtype: .f32, shape: [1, n], bytes: packed.sChannel.withUnsafeBytes { Data($0) })
                 if group == 128 {
                     try writer.add(name: prefix + ".s_group", dtype: .f16, shape: [k / 128, n], bytes: packed.sGroup.withUnsafeBytes { Data($0) })
                 }
-                log?("\(prefix): B [\(k / 16), \(2 * n)]")
+                log?("\(prefix): B [\(k / 16), \(2 * n)], round trip checked")
             } else {
                 let info = try checkpoint.info(name)
                 try writer.add(name: name, floats: checkpoint.tensor(name).toFloat32(), shape: info.shape, as: .f16)
