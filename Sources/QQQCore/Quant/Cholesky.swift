@@ -41,17 +41,20 @@ public enum Cholesky {
     /// one triangular inverse (2/3 n³) instead of three O(n³) steps (~4/3 n³).
     public static func upperFactorOfInverse(_ h: [Double], n: Int) -> [Double]? {
         guard n >= 0, h.count == n * n else { return nil }
-        var r = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0..<n { r[i * n + j] = h[(n - 1 - i) * n + (n - 1 - j)] }
-        }
+        return upperFactorOfInverse(consuming: h, n: n)
+    }
+
+    /// The same, reusing `h`'s storage (the caller's last reference to it). J A J reverses the index
+    /// order of both axes, which on a row-major n x n array is reversing the flat array.
+    public static func upperFactorOfInverse(consuming h: consuming [Double], n: Int) -> [Double]? {
+        guard n >= 0, h.count == n * n else { return nil }
+        var r = consume h
+        r.reverse()
         let ok = r.withUnsafeMutableBufferPointer { factorInPlace($0.baseAddress!, n: n) }
         if !ok { return nil }
-        let mi = lowerInverse(r, n: n)
-        var u = [Double](repeating: 0, count: n * n)
-        for i in 0..<n {
-            for j in 0..<n { u[i * n + j] = mi[(n - 1 - i) * n + (n - 1 - j)] }
-        }
+        var u = lowerInverse(r, n: n)
+        r = []
+        u.reverse()
         return u
     }
 

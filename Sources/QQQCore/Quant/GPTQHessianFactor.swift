@@ -36,25 +36,27 @@ public struct GPTQHessianFactor: Sendable {
             // Descending diagonal; ties keep the original order (deterministic).
             perm.sort { diag[$0] != diag[$1] ? diag[$0] > diag[$1] : $0 < $1 }
         }
-        var hp = [Double](repeating: 0, count: k * k)
-        for i in 0..<k {
-            let src = perm[i] * k
-            for j in 0..<k {
-                let v = Double(hessian[src + perm[j]])
-                guard v.isFinite else { throw QQQError.numerical("\(layerName): Hessian has non-finite entries") }
-                hp[i * k + j] = v
+        // The permuted, damped Hessian is rebuilt for each damping attempt rather than kept beside its
+        // copy: at K = 11008 every Double K x K matrix is 0.97 GB.
+        func permuted(damp: Double) throws -> [Double] {
+            var hd = [Double](repeating: 0, count: k * k)
+            for i in 0..<k {
+                let src = perm[i] * k
+                for j in 0..<k {
+                    let v = Double(hessian[src + perm[j]])
+                    guard v.isFinite else { throw QQQError.numerical("\(layerName): Hessian has non-finite entries") }
+                    hd[i * k + j] = v
+                }
+                hd[i * k + i] = diag[perm[i]] + damp // dead columns get 1 (+ damp)
             }
-            hp[i * k + i] = diag[perm[i]] // dead columns get 1
+            return hd
         }
         let meanDiag = diag.reduce(0, +) / Double(k)
         var pd = options.percDamp
         var factor: [Double]? = nil
         var attempts = 0
         while true {
-            var hd = hp
-            let damp = pd * meanDiag
-            for i in 0..<k { hd[i * k + i] += damp }
-            factor = Cholesky.upperFactorOfInverse(hd, n: k)
+            factor = Cholesky.upperFactorOfInverse(consuming: try permuted(damp: pd * meanDiag), n: k)
             if factor != nil || attempts >= options.maxDampRetries { break }
             attempts += 1
             pd *= 10
