@@ -37,6 +37,28 @@ struct IOSafetensorsTests {
         }
     }
 
+    /// A writer that spills tensor data to a scratch file writes the same bytes as one that keeps it in
+    /// memory (tensors larger than its 8 MiB copy chunk included), and leaves no scratch file behind.
+    @Test func spilledWriterWritesTheSameFile() throws {
+        try withTempDirectory { dir in
+            var inMemory = SafetensorsWriter()
+            var spilled = try SafetensorsWriter(spillFolder: dir)
+            for (i, count) in [5, 0, (9 << 20) + 3, 64].enumerated() {
+                let bytes = pattern(count, seed: UInt8(i))
+                try inMemory.add(name: "t\(i)", dtype: .u8, shape: [count], bytes: bytes)
+                try spilled.add(name: "t\(i)", dtype: .u8, shape: [count], bytes: bytes)
+            }
+            #expect(spilled.totalBytes == inMemory.totalBytes)
+            let a = (dir as NSString).appendingPathComponent("a.safetensors"), b = (dir as NSString).appendingPathComponent("b.safetensors")
+            try inMemory.write(to: a)
+            try spilled.write(to: b)
+            #expect(try Data(contentsOf: URL(fileURLWithPath: a)) == Data(contentsOf: URL(fileURLWithPath: b)))
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix(".tensors.spill") })
+            spilled = SafetensorsWriter()
+            #expect(try !FileManager.default.contentsOfDirectory(atPath: dir).contains { $0.hasPrefix(".tensors.spill") })
+        }
+    }
+
     @Test func floatsRoundTripAndConvert() throws {
         try withTempDirectory { dir in
             // Values exact in F16 and BF16 so all three read back identically.

@@ -127,7 +127,8 @@ public final class ModelQuantizer {
             try embed.copyFloat32(into: x + i * h, elementOffset: id * h, count: h)
         }
 
-        var writer = SafetensorsWriter()
+        // Packed layers are spilled into the output's temporary folder as they come (not held in memory).
+        var writer = try SafetensorsWriter(spillFolder: temp.path)
         // Stored as fp16; an fp16 source is copied as it is (no fp32 copy of the whole table).
         if embed.dtype == .f16 {
             try writer.add(name: "model.embed_tokens.weight", dtype: .f16, shape: [c.vocabSize, h], bytes: Data(embed.rawBuffer))
@@ -325,14 +326,16 @@ public final class ModelQuantizer {
 
         // Files: weights, config with quantization_config, tokenizer files.
         try writer.write(to: temp.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt", "quantizer": Self.version])
+        let sizeAfter = writer.totalBytes
+        writer = SafetensorsWriter()  // drops the scratch file before the folder is renamed into place
         try writeConfig(to: temp.appendingPathComponent("config.json"), calibration: calib)
         for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "tokenizer.model"] {
             let src = URL(fileURLWithPath: modelDirectory).appendingPathComponent(name)
             if fm.fileExists(atPath: src.path) { try fm.copyItem(at: src, to: temp.appendingPathComponent(name)) }
         }
         report.sizeBeforeBytes = checkpoint.files.reduce(0) { $0 + $1.file.bytes.count }
-        report.sizeAfterBytes = writer.totalBytes
-        let quantizedBytes = report.layers.count > 0 ? writer.totalBytes - (c.vocabSize * h * 2) * (c.tieWordEmbeddings ? 1 : 2) : 0
+        report.sizeAfterBytes = sizeAfter
+        let quantizedBytes = report.layers.count > 0 ? sizeAfter - (c.vocabSize * h * 2) * (c.tieWordEmbeddings ? 1 : 2) : 0
         report.bitsPerWeight = Double(quantizedBytes * 8) / Double(max(1, report.quantizedWeights))
         report.totalSeconds = total.seconds
         report.peakRSSBytes = MemoryUsage.peakResidentBytes ?? 0
