@@ -94,7 +94,11 @@ public final class ModelQuantizer {
             throw QQQError.badFile(path: out.path, reason: "cannot create the output folder (\(parent.path) missing or not writable)")
         }
         var finished = false
-        defer { if !finished { try? fm.removeItem(at: temp) } }
+        InterruptCleanup.register(temp.path)
+        defer {
+            InterruptCleanup.unregister(temp.path)
+            if !finished { try? fm.removeItem(at: temp) }
+        }
 
         let c = config
         var report = QuantizeReport(tool: Self.version, options: options, calibrationSource: options.calibration, calibrationTokens: 0)

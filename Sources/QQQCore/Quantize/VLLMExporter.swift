@@ -19,7 +19,11 @@ public enum VLLMExporter {
             throw QQQError.badFile(path: out.path, reason: "cannot create the output folder")
         }
         var finished = false
-        defer { if !finished { try? fm.removeItem(at: temp) } }
+        InterruptCleanup.register(temp.path)
+        defer {
+            InterruptCleanup.unregister(temp.path)
+            if !finished { try? fm.removeItem(at: temp) }
+        }
 
         var writer = SafetensorsWriter()
         let names = checkpoint.names
