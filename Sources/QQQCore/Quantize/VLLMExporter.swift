@@ -59,7 +59,7 @@ public enum VLLMExporter {
                 if group == 128 {
                     try writer.add(name: prefix + ".s_group", dtype: .f16, shape: [k / 128, n], bytes: packed.sGroup.withUnsafeBytes { Data($0) })
                 }
-                log?("\(prefix): B [\(k / 16), \(2 * n)], round trip checked")
+                log?("\(prefix): B [\(k / 16), \(2 * n)] (unpacked again: same integers and scales)")
             } else {
                 let info = try checkpoint.info(name)
                 try writer.add(name: name, floats: checkpoint.tensor(name).toFloat32(), shape: info.shape, as: .f16)

@@ -17,7 +17,8 @@ enum ExportCommand: Command {
     static func run(_ args: ParsedArguments) throws {
         guard let output = args.string("output") else { throw UsageError(message: "missing '--output <dir>' (-o)") }
         _ = try args.choice("format", ["vllm"])
-        try VLLMExporter.export(modelDirectory: args.positional(0)!, outputDirectory: output, force: args.flag("force"))
+        try VLLMExporter.export(modelDirectory: args.positional(0)!, outputDirectory: output, force: args.flag("force"),
+                                 log: { Diagnostics.write($0 + "\n") })
         emit("exported \(args.positional(0)!) -> \(output) (vllm / QQQ reference layout)")
     }
 }
