@@ -23,8 +23,9 @@ __attribute__((target("avx2,fma"))) static float peak_fma_avx2(int64_t iters) {
 
 // Each accumulator gets its own operand pair (4 u x 2 s vectors), made opaque every round, so the
 // compiler can neither hoist the multiplies nor share one product among accumulators.
-// signed_pairs: the s8 x s8 form, |w| in the unsigned slot and vpsignb moving w's sign onto a.
-__attribute__((target("avx2"))) static int32_t peak_int8_avx2(int signed_pairs, int64_t iters) {
+// signed_pairs: the s8 x s8 form, |w| in the unsigned slot and vpsignb moving w's sign onto a. Forced
+// inline so each form is its own loop with no test inside.
+static inline __attribute__((always_inline, target("avx2"))) int32_t peak_int8_loop(const int signed_pairs, int64_t iters) {
     __m256i acc[8];
     __m256i u0 = _mm256_set1_epi8(3), u1 = _mm256_set1_epi8(5), u2 = _mm256_set1_epi8(7), u3 = _mm256_set1_epi8(9);
     __m256i s0 = _mm256_set1_epi8(-2), s1 = _mm256_set1_epi8(4);
@@ -33,23 +34,19 @@ __attribute__((target("avx2"))) static int32_t peak_int8_avx2(int signed_pairs, 
 #define QQQ_PEAK_STEP(I, U, S)                                                                              \
     acc[I] = _mm256_add_epi32(acc[I], _mm256_madd_epi16(                                                    \
         signed_pairs ? _mm256_maddubs_epi16(U, _mm256_sign_epi8(S, U)) : _mm256_maddubs_epi16(U, S), ones));
-    if (signed_pairs) {
-        for (int64_t it = 0; it < iters; it++) {
-            __asm__ volatile("" : "+x"(u0), "+x"(u1), "+x"(u2), "+x"(u3), "+x"(s0), "+x"(s1));
-            QQQ_PEAK_STEP(0, u0, s0) QQQ_PEAK_STEP(1, u1, s0) QQQ_PEAK_STEP(2, u2, s0) QQQ_PEAK_STEP(3, u3, s0)
-            QQQ_PEAK_STEP(4, u0, s1) QQQ_PEAK_STEP(5, u1, s1) QQQ_PEAK_STEP(6, u2, s1) QQQ_PEAK_STEP(7, u3, s1)
-        }
-    } else {
-        for (int64_t it = 0; it < iters; it++) {
-            __asm__ volatile("" : "+x"(u0), "+x"(u1), "+x"(u2), "+x"(u3), "+x"(s0), "+x"(s1));
-            QQQ_PEAK_STEP(0, u0, s0) QQQ_PEAK_STEP(1, u1, s0) QQQ_PEAK_STEP(2, u2, s0) QQQ_PEAK_STEP(3, u3, s0)
-            QQQ_PEAK_STEP(4, u0, s1) QQQ_PEAK_STEP(5, u1, s1) QQQ_PEAK_STEP(6, u2, s1) QQQ_PEAK_STEP(7, u3, s1)
-        }
+    for (int64_t it = 0; it < iters; it++) {
+        __asm__ volatile("" : "+x"(u0), "+x"(u1), "+x"(u2), "+x"(u3), "+x"(s0), "+x"(s1));
+        QQQ_PEAK_STEP(0, u0, s0) QQQ_PEAK_STEP(1, u1, s0) QQQ_PEAK_STEP(2, u2, s0) QQQ_PEAK_STEP(3, u3, s0)
+        QQQ_PEAK_STEP(4, u0, s1) QQQ_PEAK_STEP(5, u1, s1) QQQ_PEAK_STEP(6, u2, s1) QQQ_PEAK_STEP(7, u3, s1)
     }
 #undef QQQ_PEAK_STEP
     __m256i t = acc[0];
     for (int i = 1; i < 8; i++) t = _mm256_add_epi32(t, acc[i]);
     return _mm256_extract_epi32(t, 0);
+}
+
+__attribute__((target("avx2"))) static int32_t peak_int8_avx2(int signed_pairs, int64_t iters) {
+    return signed_pairs ? peak_int8_loop(1, iters) : peak_int8_loop(0, iters);
 }
 
 __attribute__((target("avx2"))) static float read_avx2(const float *x, int64_t count) {

@@ -122,23 +122,4 @@ enum QuantMatrixOps {
             cr[j] += alpha * s
         }
     }
-
-    /// Transpose src [rows x cols] (leading dim lds) into dst [cols x rows] (leading dim ldd).
-    static func transpose(rows: Int, cols: Int, src: UnsafePointer<Float>, lds: Int,
-                          dst: UnsafeMutablePointer<Float>, ldd: Int) {
-        let t = 32
-        var i0 = 0
-        while i0 < rows {
-            let i1 = min(rows, i0 + t)
-            var j0 = 0
-            while j0 < cols {
-                let j1 = min(cols, j0 + t)
-                for i in i0..<i1 {
-                    for j in j0..<j1 { dst[j * ldd + i] = src[i * lds + j] }
-                }
-                j0 = j1
-            }
-            i0 = i1
-        }
-    }
 }

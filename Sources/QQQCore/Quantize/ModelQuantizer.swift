@@ -80,25 +80,7 @@ public final class ModelQuantizer {
     public func run(outputDirectory: String, force: Bool, progress: ((Progress) -> Void)? = nil,
                     log: ((String) -> Void)? = nil) throws -> QuantizeReport {
         let total = Stopwatch()
-        let fm = FileManager.default
-        let out = URL(fileURLWithPath: outputDirectory).standardizedFileURL
-        if fm.fileExists(atPath: out.path) && !force {
-            throw QQQError.invalidInput("\(out.path) already exists (use --force to replace it)")
-        }
-        // Write into a temporary folder beside the target, renamed into place at the end.
-        let parent = out.deletingLastPathComponent()
-        let temp = parent.appendingPathComponent(".\(out.lastPathComponent).tmp-\(getpid())")
-        do {
-            try fm.createDirectory(at: temp, withIntermediateDirectories: true)
-        } catch {
-            throw QQQError.badFile(path: out.path, reason: "cannot create the output folder (\(parent.path) missing or not writable)")
-        }
-        var finished = false
-        InterruptCleanup.register(temp.path)
-        defer {
-            InterruptCleanup.unregister(temp.path)
-            if !finished { try? fm.removeItem(at: temp) }
-        }
+        let output = try StagedOutputFolder(path: outputDirectory, force: force)
 
         let c = config
         var report = QuantizeReport(tool: Self.version, options: options, calibrationSource: options.calibration, calibrationTokens: 0)
@@ -131,8 +113,8 @@ public final class ModelQuantizer {
             try embed.copyFloat32(into: x + i * h, elementOffset: id * h, count: h)
         }
 
-        // Packed layers are spilled into the output's temporary folder as they come (not held in memory).
-        var writer = try SafetensorsWriter(spillFolder: temp.path)
+        // Packed layers are spilled to the scratch folder as they come (not held in memory).
+        var writer = try SafetensorsWriter(spillFolder: output.scratch.path)
         // Stored as fp16; an fp16 source is copied as it is (no fp32 copy of the whole table).
         if embed.dtype == .f16 {
             try writer.add(name: "model.embed_tokens.weight", dtype: .f16, shape: [c.vocabSize, h], bytes: Data(embed.rawBuffer))
@@ -329,14 +311,10 @@ public final class ModelQuantizer {
         for (k, v) in stageTotals { report.stageSeconds[k] = v }
 
         // Files: weights, config with quantization_config, tokenizer files.
-        try writer.write(to: temp.appendingPathComponent("model.safetensors").path, metadata: ["format": "pt", "quantizer": Self.version])
+        try writer.write(to: output.file("model.safetensors").path, metadata: ["format": "pt", "quantizer": Self.version])
         let sizeAfter = writer.totalBytes
-        writer = SafetensorsWriter()  // drops the scratch file before the folder is renamed into place
-        try writeConfig(to: temp.appendingPathComponent("config.json"), calibration: calib)
-        for name in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "tokenizer.model"] {
-            let src = URL(fileURLWithPath: modelDirectory).appendingPathComponent(name)
-            if fm.fileExists(atPath: src.path) { try fm.copyItem(at: src, to: temp.appendingPathComponent(name)) }
-        }
+        try writeConfig(to: output.file("config.json"), calibration: calib)
+        try output.copyPresent(StagedOutputFolder.tokenizerFiles, from: modelDirectory)
         report.sizeBeforeBytes = checkpoint.files.reduce(0) { $0 + $1.file.bytes.count }
         report.sizeAfterBytes = sizeAfter
         let quantizedBytes = report.layers.count > 0 ? sizeAfter - (c.vocabSize * h * 2) * (c.tieWordEmbeddings ? 1 : 2) : 0
@@ -345,11 +323,8 @@ public final class ModelQuantizer {
         report.peakRSSBytes = MemoryUsage.peakResidentBytes ?? 0
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try encoder.encode(report).write(to: temp.appendingPathComponent("quantize-report.json"))
-        if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }
-        try fm.moveItem(at: temp, to: out)
-        finished = true
-        _ = total
+        try encoder.encode(report).write(to: output.file("quantize-report.json"))
+        try output.commit()
         return report
     }
 

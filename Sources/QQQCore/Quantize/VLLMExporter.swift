@@ -11,21 +11,8 @@ public enum VLLMExporter {
         }
         let group = q.groupSize ?? -1
         let checkpoint = try Checkpoint(directory: modelDirectory)
-        let fm = FileManager.default
-        let out = URL(fileURLWithPath: outputDirectory).standardizedFileURL
-        if fm.fileExists(atPath: out.path) && !force { throw QQQError.invalidInput("\(out.path) already exists (use --force to replace it)") }
-        let temp = out.deletingLastPathComponent().appendingPathComponent(".\(out.lastPathComponent).tmp-\(getpid())")
-        do { try fm.createDirectory(at: temp, withIntermediateDirectories: true) } catch {
-            throw QQQError.badFile(path: out.path, reason: "cannot create the output folder")
-        }
-        var finished = false
-        InterruptCleanup.register(temp.path)
-        defer {
-            InterruptCleanup.unregister(temp.path)
-            if !finished { try? fm.removeItem(at: temp) }
-        }
-
-        var writer = SafetensorsWriter()
+        let output = try StagedOutputFolder(path: outputDirectory, force: force)
+        var writer = try SafetensorsWriter(spillFolder: output.scratch.path)
         let names = checkpoint.names
         let linears = Set(names.filter { $0.hasSuffix(".qweight") }.map { String($0.dropLast(".qweight".count)) })
         for name in names {
@@ -65,19 +52,14 @@ public enum VLLMExporter {
                 try writer.add(name: name, floats: checkpoint.tensor(name).toFloat32(), shape: info.shape, as: .f16)
             }
         }
-        try writer.write(to: temp.appendingPathComponent("model.safetensors").path)
+        try writer.write(to: output.file("model.safetensors").path)
         guard var object = try JSONSerialization.jsonObject(with: config.rawJSON) as? [String: Any] else {
             throw QQQError.badFile(path: config.path, reason: "not a JSON object")
         }
         object["torch_dtype"] = "float16"
         object["quantization_config"] = ["quant_method": "qqq", "wbits": 4, "group_size": group]
-        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: temp.appendingPathComponent("config.json"))
-        for file in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "generation_config.json", "tokenizer.model"] {
-            let src = URL(fileURLWithPath: modelDirectory).appendingPathComponent(file)
-            if fm.fileExists(atPath: src.path) { try fm.copyItem(at: src, to: temp.appendingPathComponent(file)) }
-        }
-        if fm.fileExists(atPath: out.path) { try fm.removeItem(at: out) }
-        try fm.moveItem(at: temp, to: out)
-        finished = true
+        try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]).write(to: output.file("config.json"))
+        try output.copyPresent(StagedOutputFolder.tokenizerFiles, from: modelDirectory)
+        try output.commit()
     }
 }
