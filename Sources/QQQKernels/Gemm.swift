@@ -19,10 +19,17 @@ public enum GemmBType: Sendable {
     public var byteSize: Int { self == .f32 ? 4 : 2 }
 }
 
-/// Layout of B: `nk` is a Hugging Face weight W[n][k] (y = x·Wᵀ); `kn` is B[k][n] (e.g. P·V).
+/// Layout of B: `nk` is a Hugging Face weight W[n][k] (y = x·Wᵀ); `kn` is B[k][n] (e.g. P·V);
+/// `packed` is a weight pre-packed once by `PackedWeights` (ldb = k), which the GEMM reads in place.
 public enum GemmBLayout: Sendable {
-    case nk, kn
-    var code: Int32 { self == .nk ? Int32(QQQ_B_NK) : Int32(QQQ_B_KN) }
+    case nk, kn, packed
+    var code: Int32 {
+        switch self {
+        case .nk: return Int32(QQQ_B_NK)
+        case .kn: return Int32(QQQ_B_KN)
+        case .packed: return Int32(QQQ_B_PACKED)
+        }
+    }
 }
 
 /// FP32 GEMM over fp32/fp16/bf16 weights (the engine of `qqq eval` and the float baselines of
@@ -70,7 +77,8 @@ public enum Gemm {
                 let n0 = w * per * nr
                 let n1 = min(n, n0 + per * nr)
                 guard n0 < n1 else { return }
-                let bOffset = bLayout == .nk ? n0 * ldb : n0
+                // NK rows and packed strips (n0 is a multiple of NR, ldb = k) both start at n0 * ldb.
+                let bOffset = bLayout == .kn ? n0 : n0 * ldb
                 pool.withBuffer { s in
                     if bType == .q4g128 {
                         // Column blocks of a W4A16 matrix: a descriptor that starts at row n0.
@@ -134,5 +142,37 @@ public final class Q4G128Matrix: @unchecked Sendable {
                 return try body(UnsafeRawPointer(descriptor))
             }
         }
+    }
+}
+
+/// A weight W[N][K] packed once (at load time) into the GEMM's strip layout: NR-column strips of
+/// [K][NR], zero-padded past N, so no call re-packs it. Stored as fp32, or as fp16 from an fp16 source
+/// (same bytes as the checkpoint; converted linearly inside the GEMM).
+public final class PackedWeights: @unchecked Sendable {
+    public let n: Int, k: Int
+    public let type: GemmBType
+    public let byteCount: Int
+    public let storage: UnsafeMutableRawPointer
+
+    /// Packs `w` (type `source`, row stride `ldw`); `source` .f16 keeps fp16, .f32/.bf16 give fp32.
+    public init(_ w: UnsafeRawPointer, type source: GemmBType, n: Int, k: Int, ldw: Int? = nil, path: KernelPath? = nil) throws {
+        guard source != .q4g128 else { throw KernelError.badShape("W4A16 weights are not pre-packed") }
+        guard n > 0, k > 0 else { throw KernelError.badShape("packed weight \(n)x\(k)") }
+        self.n = n; self.k = k
+        type = source == .f16 ? .f16 : .f32
+        let nr = Int(qqq_sgemm_nr())
+        byteCount = (n + nr - 1) / nr * nr * k * type.byteSize
+        storage = .allocate(byteCount: byteCount, alignment: 64)
+        qqq_sgemm_pack_b(Gemm.code(path ?? Gemm.defaultFloatPath), w, source.code, Int64(n), Int64(k), Int64(ldw ?? k),
+                         type.code, storage)
+    }
+
+    deinit { storage.deallocate() }
+
+    /// y[M][N] = x[M][K]·Wᵀ (+ accumulate).
+    public func gemm(m: Int, x: UnsafePointer<Float>, ldx: Int, y: UnsafeMutablePointer<Float>, ldy: Int,
+                     accumulate: Bool = false, threads: Int = Gemm.defaultThreads, path: KernelPath? = nil) {
+        Gemm.sgemm(m: m, n: n, k: k, a: x, lda: ldx, b: UnsafeRawPointer(storage), ldb: k, bType: type, bLayout: .packed,
+                   c: y, ldc: ldy, accumulate: accumulate, threads: threads, path: path)
     }
 }

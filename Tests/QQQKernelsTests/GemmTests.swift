@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import CQQQKernels
 @testable import QQQKernels
 
 /// Plain reference: C = (acc ? C : 0) + A·B in Double.
@@ -33,8 +34,9 @@ struct GemmTests {
                     aTransposed: Bool = false) -> Float {
         var rng = TestRNG(state: UInt64(m * 1_000_003 + n * 1009 + k))
         let lda = aTransposed ? m + 3 : k + 3, ldc = n + 5
-        let ldb = layout == .nk ? k + 2 : n + 1
-        let bRows = layout == .nk ? n : k
+        // .packed: the weight is given as NK (row stride k + 2) and packed once by PackedWeights.
+        let ldb = layout == .kn ? n + 1 : k + 2
+        let bRows = layout == .kn ? k : n
         let a = (0..<((aTransposed ? k : m) * lda)).map { _ in rng.float() }
         var bf = (0..<(bRows * ldb)).map { _ in rng.float() }
         // Round weights to the stored type so the reference sees the same values.
@@ -52,9 +54,19 @@ struct GemmTests {
         }()
         let c0 = (0..<(m * ldc)).map { _ in rng.float() }
         var want = c0
-        referenceGemm(m: m, n: n, k: k, a: a, lda: lda, b: bf, ldb: ldb, layout: layout, c: &want, ldc: ldc, accumulate: accumulate,
-                      aTransposed: aTransposed)
+        referenceGemm(m: m, n: n, k: k, a: a, lda: lda, b: bf, ldb: ldb, layout: layout == .kn ? .kn : .nk, c: &want, ldc: ldc,
+                      accumulate: accumulate, aTransposed: aTransposed)
         var got = c0
+        if layout == .packed {
+            let packed = braw.withUnsafeBytes { try! PackedWeights($0.baseAddress!, type: type, n: n, k: k, ldw: ldb, path: path) }
+            a.withUnsafeBufferPointer { ap in
+                got.withUnsafeMutableBufferPointer { cp in
+                    Gemm.sgemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: UnsafeRawPointer(packed.storage), ldb: k,
+                               bType: packed.type, bLayout: .packed, c: cp.baseAddress!, ldc: ldc, accumulate: accumulate,
+                               aTransposed: aTransposed, threads: threads, path: path)
+                }
+            }
+        } else {
         braw.withUnsafeBytes { bp in
             a.withUnsafeBufferPointer { ap in
                 got.withUnsafeMutableBufferPointer { cp in
@@ -63,6 +75,7 @@ struct GemmTests {
                                threads: threads, path: path)
                 }
             }
+        }
         }
         var worst: Float = 0
         for i in 0..<m {
@@ -82,7 +95,7 @@ struct GemmTests {
         let (m, n, k) = shape
         for path in Self.paths {
             for type in [GemmBType.f32, .f16, .bf16] {
-                for layout in [GemmBLayout.nk, .kn] {
+                for layout in [GemmBLayout.nk, .kn, .packed] {
                     for (acc, threads) in [(false, 1), (true, 2)] {
                         let err = Self.run(m: m, n: n, k: k, type: type, layout: layout, accumulate: acc, threads: threads, path: path)
                         #expect(err < 2e-6, "path \(path) \(type) \(layout) acc \(acc) threads \(threads) m\(m) n\(n) k\(k): \(err)")
@@ -97,12 +110,32 @@ struct GemmTests {
     func transposedAMatchesReference(shape: (Int, Int, Int)) {
         let (m, n, k) = shape
         for path in Self.paths {
-            for layout in [GemmBLayout.nk, .kn] {
+            for layout in [GemmBLayout.nk, .kn, .packed] {
                 for (acc, threads) in [(false, 1), (true, 2)] {
                     let err = Self.run(m: m, n: n, k: k, type: .f32, layout: layout, accumulate: acc, threads: threads, path: path,
                                        aTransposed: true)
                     #expect(err < 2e-6, "path \(path) \(layout) acc \(acc) threads \(threads) m\(m) n\(n) k\(k): \(err)")
                 }
+            }
+        }
+    }
+
+    /// The documented strip layout: B(k, n) at (n / NR) * NR * K + k * NR + n % NR, zeros past N; fp16 kept bit for bit.
+    @Test func packedLayoutIsTheDocumentedStrips() throws {
+        let (n, k, ldw) = (37, 70, 73)
+        let nr = Int(qqq_sgemm_nr())
+        let w = (0..<(n * ldw)).map { Float($0 % 1000) * 0.25 + 1 }
+        let p32 = try w.withUnsafeBytes { try PackedWeights($0.baseAddress!, type: .f32, n: n, k: k, ldw: ldw) }
+        let h = w.map { Float16($0).bitPattern }
+        let p16 = try h.withUnsafeBytes { try PackedWeights($0.baseAddress!, type: .f16, n: n, k: k, ldw: ldw) }
+        #expect(p32.type == .f32 && p16.type == .f16)
+        #expect(p32.byteCount == (n + nr - 1) / nr * nr * k * 4)
+        let f = p32.storage.assumingMemoryBound(to: Float.self), g = p16.storage.assumingMemoryBound(to: UInt16.self)
+        for col in 0..<((n + nr - 1) / nr * nr) {
+            for row in 0..<k {
+                let at = (col / nr) * nr * k + row * nr + col % nr
+                #expect(f[at] == (col < n ? w[col * ldw + row] : 0))
+                #expect(g[at] == (col < n ? h[col * ldw + row] : 0))
             }
         }
     }

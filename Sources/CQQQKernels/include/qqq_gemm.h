@@ -22,7 +22,10 @@ typedef struct {
     const uint16_t *scales;  // [N][ceil(K/128)] fp16
     int64_t k;
 } qqq_q4_matrix;
-enum { QQQ_B_NK = 0, QQQ_B_KN = 1 };
+//   layout PACKED -> weights pre-packed once by qqq_sgemm_pack_b (type F32 or F16, ldb must equal k):
+//      strips of NR = qqq_sgemm_nr() outputs, B(k,n) = B[(n / NR) * NR * k + k * NR + n % NR], zero-padded
+//      past N; the micro-kernel reads them in place (fp32) or converts them linearly (fp16).
+enum { QQQ_B_NK = 0, QQQ_B_KN = 1, QQQ_B_PACKED = 2 };
 enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
 
 /// Floats of scratch one call needs (packed A block + packed B block).
@@ -41,6 +44,10 @@ void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k,
                   const float *a, int64_t lda,
                   const void *b, int64_t ldb, int btype, int blayout,
                   float *c, int64_t ldc, int accumulate, float *scratch);
+
+/// Packs W[N][K] (row stride ldw, type src_type F32/F16/BF16) into the PACKED layout as dst_type
+/// (F32, or F16 from an F16 source): ceil(N/NR)*NR*K elements.
+void qqq_sgemm_pack_b(int path, const void *w, int src_type, int64_t n, int64_t k, int64_t ldw, int dst_type, void *dst);
 
 // Vector helpers (one row each).
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count);

@@ -244,6 +244,45 @@ static void FN(gemv_nk)(int64_t m, int64_t n, int64_t k, const float *a, int64_t
     }
 }
 
+// M <= 4 with pre-packed weights: each strip is streamed once, its 16 columns accumulated for every
+// A row in registers (the MR = 6 tile would spend 6 rows of FMAs on 1-4 real ones).
+static void FN(gemv_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int btype,
+                            float *c, int64_t ldc, int accumulate) {
+    float row[NR * 64] __attribute__((aligned(32)));
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+        float sum[4][NR];
+        memset(sum, 0, sizeof sum);
+        for (int64_t p0 = 0; p0 < k; p0 += 64) {
+            int64_t len = k - p0 < 64 ? k - p0 : 64;
+            const float *bs;
+            if (btype == QQQ_B_F32) bs = (const float *)b + j0 * k + p0 * NR;
+            else { FN(convert_run)(b, j0 * k + p0 * NR, btype, row, len * NR); bs = row; }
+            // The next piece of the stream (strips are contiguous, so past this strip's end is the next strip).
+            int64_t next = j0 * k + (p0 + 64) * NR, esize = btype == QQQ_B_F32 ? 4 : 2;
+            if (next < ((n + NR - 1) / NR) * NR * k)
+                for (int64_t q = 0; q < 64 * NR * esize; q += 64) __builtin_prefetch((const char *)b + next * esize + q, 0, 0);
+            for (int64_t i = 0; i < m; i++) {
+                const float *ar = a + i * lda + p0;
+#if QQQ_AVX2
+                __m256 s0 = _mm256_loadu_ps(sum[i]), s1 = _mm256_loadu_ps(sum[i] + 8);
+                for (int64_t p = 0; p < len; p++) {
+                    __m256 av = _mm256_broadcast_ss(ar + p);
+                    s0 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bs + p * NR), s0);
+                    s1 = _mm256_fmadd_ps(av, _mm256_loadu_ps(bs + p * NR + 8), s1);
+                }
+                _mm256_storeu_ps(sum[i], s0); _mm256_storeu_ps(sum[i] + 8, s1);
+#else
+                for (int64_t p = 0; p < len; p++)
+                    for (int j = 0; j < NR; j++) sum[i][j] += ar[p] * bs[p * NR + j];
+#endif
+            }
+        }
+        int64_t width = n - j0 < NR ? n - j0 : NR;
+        for (int64_t i = 0; i < m; i++)
+            for (int64_t j = 0; j < width; j++) c[i * ldc + j0 + j] = accumulate ? c[i * ldc + j0 + j] + sum[i][j] : sum[i][j];
+    }
+}
+
 static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, int a_trans, const void *b,
                       int64_t ldb, int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
     if (m <= 0 || n <= 0) return;
@@ -252,6 +291,11 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
         return;
     }
     if (m <= 4 && blayout == QQQ_B_NK && !a_trans) { FN(gemv_nk)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
+    // Pre-packed weights (QQQ_B_PACKED, see qqq_gemm.h): strip j of columns j..j+NR holds [K][NR], so the
+    // block (pc, strip) the micro-kernel reads is already contiguous: fp32 strips are read in place,
+    // fp16 strips only converted (no transpose), and nothing is gathered from K-strided rows.
+    int prepacked = blayout == QQQ_B_PACKED;
+    if (prepacked && m <= 4 && !a_trans) { FN(gemv_packed)(m, n, k, a, lda, b, btype, c, ldc, accumulate); return; }
     float *pa = scratch;
     float *pb = scratch + MC_FUSED * KC;
     // Up to MC_FUSED rows are one row block, and each B strip is packed into the L1 right before its
@@ -266,29 +310,54 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
         int64_t nc = n - jc < NC ? n - jc : NC;
         for (int64_t pc = 0; pc < k; pc += KC) {
             int64_t kc = k - pc < KC ? k - pc : KC;
-            if (!fused) FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
+            if (!fused) {
+                if (!prepacked) FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
+                else if (btype != QQQ_B_F32)
+                    for (int64_t j = 0; j < nc; j += NR) FN(convert_run)(b, (jc + j) * k + pc * NR, btype, pb + j * kc, kc * NR);
+            }
             int acc = accumulate || pc > 0;
             // The next B block, fetched towards the L2 strip by strip while this one is computed, so
             // its packing finds it in cache instead of waiting on memory (weights are read once per call).
             int64_t next_pc = pc + KC < k ? pc + KC : 0, next_jc = pc + KC < k ? jc : jc + NC;
             int64_t next_kc = k - next_pc < KC ? k - next_pc : KC;
             int prefetch_next = blayout == QQQ_B_NK && btype != QQQ_B_Q4G128 && next_jc < n;
+            // Pre-packed: the strip read (or converted) next, as contiguous lines: the next strip of this
+            // block when strips are consumed straight from the weights (fused, or fp32 in place), else
+            // the same strip of the next block, whose conversion comes after this block's row blocks.
+            int direct = fused || btype == QQQ_B_F32;
             for (int64_t ic = 0; ic < m; ic += mc_step) {
                 int64_t mc = m - ic < mc_step ? m - ic : mc_step;
                 FN(pack_a)(a_trans ? a + pc * lda + ic : a + ic * lda + pc, lda, a_trans, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bs = pb + jr * kc;
-                    if (fused) {
+                    if (prepacked && btype == QQQ_B_F32) {
+                        bs = (const float *)b + (jc + jr) * k + pc * NR;
+                    } else if (fused && prepacked) {
+                        FN(convert_run)(b, (jc + jr) * k + pc * NR, btype, pb, kc * NR);
+                        bs = pb;
+                    } else if (fused) {
                         FN(pack_b_strip)(b, ldb, btype, blayout, n, jc, nc, jr, pc, kc, pb);
                         bs = pb;
                     }
+                    const char *pf = NULL;
+                    int64_t pf_bytes = 0;
+                    if (prepacked && ic == 0) {
+                        int64_t idx = -1, len = 0;
+                        if (direct && jr + NR < nc) { idx = (jc + jr + NR) * k + pc * NR; len = kc * NR; }
+                        else if (direct && pc + KC < k) { idx = jc * k + (pc + KC) * NR; len = next_kc * NR; }
+                        else if (!direct && next_jc < n && next_jc + jr < n) { idx = (next_jc + jr) * k + next_pc * NR; len = next_kc * NR; }
+                        else if (direct && jc + NC < n) { idx = (jc + NC) * k; len = (k < KC ? k : KC) * NR; }
+                        if (idx >= 0) { pf = (const char *)b + idx * esize; pf_bytes = len * esize; }
+                    }
+                    int64_t pf_calls = (mc + MR - 1) / MR, pf_per_call = ((pf_bytes + 63) / 64 + pf_calls - 1) / pf_calls * 64;
                     // Spread over the tile calls: a burst of 256 prefetches overflows the miss queue.
                     int64_t calls = (mc + MR - 1) / MR, per_call = (NR + calls - 1) / calls;
                     int64_t next_row = next_jc + jr, next_end = next_jc + jr + NR < n ? next_jc + jr + NR : n;
                     if (!(prefetch_next && ic == 0)) next_row = next_end;
                     for (int64_t ir = 0; ir < mc; ir += MR) {
                         int64_t mr = mc - ir < MR ? mc - ir : MR;
+                        for (int64_t q = 0; q < pf_per_call && pf_bytes > 0; q += 64, pf += 64, pf_bytes -= 64) __builtin_prefetch(pf, 0, 3);
                         for (int64_t q = 0; q < per_call && next_row < next_end; q++, next_row++) {
                             const char *row = (const char *)b + (next_row * ldb + next_pc) * esize;
                             for (int64_t off = 0; off < next_kc * esize; off += 64) __builtin_prefetch(row + off, 0, 2);
@@ -305,6 +374,32 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                     }
                 }
             }
+        }
+    }
+}
+
+// Weights W[N][K] (NK, fp32/fp16/bf16 at src_type) -> strips of NR columns, [K][NR] each, zero-padded
+// past N, stored as dst_type (fp32, or fp16 from an fp16 source). Load time only.
+static void FN(pack_weights)(const void *w, int src_type, int64_t n, int64_t k, int64_t ldw, int dst_type, void *dst) {
+    float buf[NR * 256];
+    for (int64_t j0 = 0; j0 < n; j0 += NR) {
+        int64_t width = n - j0 < NR ? n - j0 : NR;
+        for (int64_t p0 = 0; p0 < k; p0 += 256) {
+            int64_t len = k - p0 < 256 ? k - p0 : 256;
+            if (dst_type == QQQ_B_F16 && src_type == QQQ_B_F16) {
+                const uint16_t *s = (const uint16_t *)w;
+                uint16_t *d = (uint16_t *)dst + j0 * k + p0 * NR;
+                for (int64_t c = 0; c < NR; c++)
+                    for (int64_t p = 0; p < len; p++) d[p * NR + c] = c < width ? s[(j0 + c) * ldw + p0 + p] : 0;
+                continue;
+            }
+            for (int64_t c = 0; c < NR; c++) {
+                if (c < width) FN(convert_run)(w, (j0 + c) * ldw + p0, src_type, buf + c * 256, len);
+                else memset(buf + c * 256, 0, (size_t)len * 4);
+            }
+            float *d = (float *)dst + j0 * k + p0 * NR;
+            for (int64_t p = 0; p < len; p++)
+                for (int64_t c = 0; c < NR; c++) d[p * NR + c] = buf[c * 256 + p];
         }
     }
 }

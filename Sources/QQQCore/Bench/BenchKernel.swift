@@ -9,8 +9,8 @@ public enum BenchKernel: String, CaseIterable, Codable, Sendable {
 
     public var summary: String {
         switch self {
-        case .fp32: return "FP32 weights, FP32 activations"
-        case .fp16: return "FP16 weights converted on the fly, FP32 activations"
+        case .fp32: return "FP32 weights (packed once), FP32 activations"
+        case .fp16: return "FP16 weights (packed once) converted on the fly, FP32 activations"
         case .w8a8: return "int8 per-channel weights, per-token int8 activations"
         case .w4a16: return "int4 g128 weights dequantized on the fly, FP32 activations"
         case .w4a8: return "QQQ int4 per-channel weights, per-token int8 activations"
@@ -39,7 +39,7 @@ final class PreparedKernel {
     let k: Int, n: Int
     let copies: Int
     let bytesPerCopy: Int
-    private var dense: [[UInt8]] = []          // fp32 / fp16 raw weights
+    private var dense: [PackedWeights] = []    // fp32 / fp16 weights in the GEMM's strip layout
     private var q4: [Q4G128Matrix] = []
     private var ints: [IntWeights] = []
     private var acts: QuantizedActivations?
@@ -68,11 +68,11 @@ final class PreparedKernel {
             case .fp32:
                 var w = [Float](repeating: 0, count: n * k)
                 for i in 0..<w.count { w[i] = Float(Int(rng.next() % 2001) - 1000) * 1e-4 }
-                dense.append(w.withUnsafeBytes { Array($0) })
+                dense.append(try PackedWeights(w, type: .f32, n: n, k: k))
             case .fp16:
                 var w = [UInt16](repeating: 0, count: n * k)
                 for i in 0..<w.count { w[i] = Float16(Float(Int(rng.next() % 2001) - 1000) * 1e-4).bitPattern }
-                dense.append(w.withUnsafeBytes { Array($0) })
+                dense.append(try PackedWeights(w, type: .f16, n: n, k: k))
             case .w8a8:
                 let w = (0..<(n * k)).map { _ in Int8(Int(rng.next() % 255) - 127) }
                 ints.append(try IntWeights.w8(weights: w, n: n, k: k, scale: scale))
@@ -93,10 +93,7 @@ final class PreparedKernel {
         let c = copy % copies
         switch kernel {
         case .fp32, .fp16:
-            dense[c].withUnsafeBytes { w in
-                Gemm.sgemm(m: m, n: n, k: k, a: x, lda: k, b: w.baseAddress!, ldb: k, bType: kernel == .fp32 ? .f32 : .f16,
-                           bLayout: .nk, c: y, ldc: n, threads: threads, path: path)
-            }
+            dense[c].gemm(m: m, x: x, ldx: k, y: y, ldy: n, threads: threads, path: path)
         case .w4a16:
             q4[c].withDescriptor { d in
                 Gemm.sgemm(m: m, n: n, k: k, a: x, lda: k, b: d, ldb: k, bType: .q4g128, bLayout: .nk, c: y, ldc: n,

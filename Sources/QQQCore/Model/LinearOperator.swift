@@ -11,14 +11,17 @@ public protocol LinearOperator: AnyObject {
                into y: UnsafeMutablePointer<Float>, ldy: Int, threads: Int) throws
 }
 
-/// A dense weight read in place from the mapped checkpoint (fp16/bf16 converted per packed panel by
-/// the GEMM, never copied whole to fp32).
+/// A dense weight. fp16 and fp32 weights are packed once, at load, into the GEMM's strip layout in
+/// their own dtype (same bytes as the checkpoint; the mapped pages are released afterwards), so no call
+/// re-packs them; bf16 weights are read in place from the mapped file and converted per panel (packing
+/// them as fp32 would double a model's memory). Never a whole fp32 copy of an fp16/bf16 model.
 public final class DenseLinear: LinearOperator {
     public let weight: Tensor
     public let bias: [Float]?
     public let inFeatures: Int
     public let outFeatures: Int
     private let bType: GemmBType
+    private let packed: PackedWeights?
 
     public init(weight: Tensor, bias: [Float]? = nil) throws {
         guard weight.shape.count == 2 else {
@@ -29,13 +32,23 @@ public final class DenseLinear: LinearOperator {
         outFeatures = weight.shape[0]
         inFeatures = weight.shape[1]
         bType = try GemmBType(weight.dtype, file: weight.file.path, tensor: weight.name)
+        if bType == .f16 || bType == .f32 {
+            packed = try PackedWeights(weight.raw, type: bType, n: outFeatures, k: inFeatures)
+            weight.dropPages()
+        } else {
+            packed = nil
+        }
     }
 
     public func apply(_ x: UnsafePointer<Float>, rows: Int, ldx: Int,
                       into y: UnsafeMutablePointer<Float>, ldy: Int, threads: Int) throws {
-        Gemm.sgemm(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx,
+        if let packed {
+            packed.gemm(m: rows, x: x, ldx: ldx, y: y, ldy: ldy, threads: threads)
+        } else {
+            Gemm.sgemm(m: rows, n: outFeatures, k: inFeatures, a: x, lda: ldx,
                    b: weight.raw, ldb: inFeatures, bType: bType, bLayout: .nk,
                    c: y, ldc: ldy, accumulate: false, threads: threads)
+        }
         if let bias { addBias(bias, to: y, rows: rows, ldy: ldy, count: outFeatures) }
     }
 }
