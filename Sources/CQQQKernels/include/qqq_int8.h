@@ -9,6 +9,7 @@
 //   So one 32-byte load, masked, gives [out0 k0..15 | out1 k0..15] and, shifted, the k16..31 half:
 //   each 128-bit lane belongs to one output, which lets one 16-entry table per (group, output)
 //   expand nibbles to int8 with a byte shuffle. Bytes of pair p start at p * (K/32) * 32.
+//   (The AVX-512 path puts the 32 bytes of two pairs in one vector: lanes p out0, p out1, p+1 out0, p+1 out1.)
 //   W8A8 uses the same order with whole bytes: 64 bytes per pair and chunk,
 //   [out0 k0..15 | out1 k0..15 | out0 k16..31 | out1 k16..31].
 // Per-group scales are re-laid as fp16 [pair][group][2].
