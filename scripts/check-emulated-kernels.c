@@ -155,9 +155,10 @@ static int32_t peak_expected(int accumulators, int64_t iters) {
 }
 
 int main(void) {
-    static const int64_t ms[] = {1, 3, 17, 64, 300}, ns[] = {1, 3, 37, 129}, ks[] = {32, 96, 576, 1536, 4096};
+    // M: 1-, 3- and 2-token tiles (17, 130), 64-token blocks (130, 300); N odd; K = 576 ends in a short group.
+    static const int64_t ms[] = {1, 3, 17, 64, 130, 300}, ns[] = {1, 3, 37, 129}, ks[] = {32, 96, 576, 1536, 4096};
     for (int format = 0; format < 3; format++)
-        for (size_t mi = 0; mi < 5; mi++)
+        for (size_t mi = 0; mi < 6; mi++)
             for (size_t ni = 0; ni < 4; ni++)
                 for (size_t ki = 0; ki < 5; ki++) run_case(format, ms[mi], ns[ni], ks[ki]);
     int peak_ok = 1;
