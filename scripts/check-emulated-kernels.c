@@ -155,7 +155,7 @@ static int32_t peak_expected(int accumulators, int64_t iters) {
 }
 
 int main(void) {
-    // M: 1-, 3- and 2-token tiles (17, 130), 64-token blocks (130, 300); N odd; K = 576 ends in a short group.
+    // M: last tiles of 1 (1, 17), 3 (3) and 2 (130) tokens; several 64-token blocks (130, 300); N odd; K = 576 ends in a short group.
     static const int64_t ms[] = {1, 3, 17, 64, 130, 300}, ns[] = {1, 3, 37, 129}, ks[] = {32, 96, 576, 1536, 4096};
     for (int format = 0; format < 3; format++)
         for (size_t mi = 0; mi < 6; mi++)
