@@ -1,5 +1,5 @@
-// Instantiates the integer kernels once per CPU path (internal/int8_impl.h) and dispatches;
-// the weight packing is path-independent.
+// Instantiates the integer kernels once per CPU path (internal/int8_impl.h, internal/int8_vnni_impl.h)
+// and dispatches; the weight packing is path-independent.
 #include "qqq_int8.h"
 #include "qqq_gemm.h"
 #include "internal/half.h"
@@ -16,7 +16,7 @@
 #undef FN
 #undef QQQ_AVX2
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(QQQ_EMULATE_SIMD)
 #include <immintrin.h>
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #define QQQ_AVX2 1
@@ -30,10 +30,41 @@
 #define QQQ_INT_AVX2 0
 #endif
 
+// The VNNI paths. With QQQ_EMULATE_SIMD (scripts/check-emulated-kernels) the same source is built on
+// SIMDe without target attributes, on any CPU, and checked against the portable path.
+#if defined(__x86_64__) || defined(QQQ_EMULATE_SIMD)
+#include "internal/simd.h"
+#if !defined(QQQ_EMULATE_SIMD)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c,avxvnni"))), apply_to = function)
+#endif
+#define QQQ_VNNI_BITS 256
+#define FN(x) QQQ_CAT(x, _avxvnni)
+#include "internal/int8_vnni_impl.h"
+#undef FN
+#undef QQQ_VNNI_BITS
+#if !defined(QQQ_EMULATE_SIMD)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx512vnni,fma,f16c"))), apply_to = function)
+#endif
+#define QQQ_VNNI_BITS 512
+#define FN(x) QQQ_CAT(x, _avx512)
+#include "internal/int8_vnni_impl.h"
+#undef FN
+#undef QQQ_VNNI_BITS
+#if !defined(QQQ_EMULATE_SIMD)
+#pragma clang attribute pop
+#endif
+#define QQQ_INT_VNNI 1
+#else
+#define QQQ_INT_VNNI 0
+#endif
+
 int qqq_quantize_rows(int path, const float *x, int64_t m, int64_t k, int64_t ldx, int8_t *a, uint8_t *ua,
                       int64_t lda, float *sigma, int64_t *bad_row) {
 #if QQQ_INT_AVX2
-    if (path == QQQ_PATH_AVX2) return quantize_rows_avx2(x, m, k, ldx, a, ua, lda, sigma, bad_row);
+    // The VNNI paths quantize with the AVX2 code (VNNI adds nothing there).
+    if (path == QQQ_PATH_AVX2 || path == QQQ_PATH_AVXVNNI || path == QQQ_PATH_AVX512)
+        return quantize_rows_avx2(x, m, k, ldx, a, ua, lda, sigma, bad_row);
 #endif
     (void)path;
     return quantize_rows_portable(x, m, k, ldx, a, ua, lda, sigma, bad_row);
@@ -46,6 +77,16 @@ void qqq_int_gemm(int path, int format, int64_t m, int64_t k, const int8_t *a, c
 #if QQQ_INT_AVX2
     if (path == QQQ_PATH_AVX2) {
         int_gemm_avx2(format, m, k, a, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc);
+        return;
+    }
+#endif
+#if QQQ_INT_VNNI
+    if (path == QQQ_PATH_AVXVNNI) {
+        int_gemm_avxvnni(format, m, k, a, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc);
+        return;
+    }
+    if (path == QQQ_PATH_AVX512) {
+        int_gemm_avx512(format, m, k, a, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc);
         return;
     }
 #endif
@@ -97,5 +138,33 @@ void qqq_w8_pack(const int8_t *w, int64_t n, int64_t k, int8_t *packed) {
                 dst[32 + i] = w[row * k + 32 * c + 16 + i];
             }
         }
+    }
+}
+
+void qqq_int_weight_sums(int format, const void *packed, const uint16_t *gscales, int64_t n, int64_t k, int32_t *sums) {
+    const int64_t chunks = k / 32, groups = (k + 127) / 128;
+    for (int64_t row = 0; row < n; row++) {
+        const int64_t p = row / 2, o = row % 2;
+        int32_t s = 0;
+        if (format == QQQ_W8) {
+            for (int64_t c = 0; c < chunks; c++) {
+                const int8_t *blk = (const int8_t *)packed + (p * chunks + c) * 64 + o * 16;
+                for (int i = 0; i < 16; i++) s += blk[i] + blk[32 + i];
+            }
+        } else {
+            // Count each nibble value per group, then weigh the counts with the group's table.
+            for (int64_t g = 0; g < groups; g++) {
+                int32_t count[16] = {0};
+                for (int64_t c = 4 * g; c < chunks && c < 4 * g + 4; c++) {
+                    const uint8_t *blk = (const uint8_t *)packed + (p * chunks + c) * 32 + o * 16;
+                    for (int i = 0; i < 16; i++) { count[blk[i] & 15]++; count[blk[i] >> 4]++; }
+                }
+                int8_t table[16];
+                if (format == QQQ_W4_PER_GROUP) group_table_portable(qqq_h2f(gscales[(p * groups + g) * 2 + o]), table);
+                else for (int v = 0; v < 16; v++) table[v] = (int8_t)(v < 8 ? v : v - 16);
+                for (int v = 0; v < 16; v++) s += count[v] * table[v];
+            }
+        }
+        sums[row] = s;
     }
 }

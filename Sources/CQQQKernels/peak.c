@@ -3,7 +3,19 @@
 #include "qqq_peak.h"
 #include "qqq_gemm.h"
 
-#if defined(__x86_64__)
+// The AVX2 loops are not built under QQQ_EMULATE_SIMD (scripts/check-emulated-kernels), the VNNI ones are.
+#if defined(__x86_64__) && !defined(QQQ_EMULATE_SIMD)
+#define QQQ_PEAK_AVX2 1
+#else
+#define QQQ_PEAK_AVX2 0
+#endif
+#if defined(__x86_64__) || defined(QQQ_EMULATE_SIMD)
+#define QQQ_PEAK_VNNI 1
+#else
+#define QQQ_PEAK_VNNI 0
+#endif
+
+#if QQQ_PEAK_AVX2
 #include <immintrin.h>
 
 __attribute__((target("avx2,fma"))) static float peak_fma_avx2(int64_t iters) {
@@ -66,6 +78,57 @@ __attribute__((target("avx2"))) static float read_avx2(const float *x, int64_t c
 }
 #endif
 
+#if QQQ_PEAK_VNNI
+#include "internal/simd.h"
+#if defined(QQQ_EMULATE_SIMD)
+#define QQQ_TARGET(x)
+#else
+#define QQQ_TARGET(x) __attribute__((target(x)))
+#endif
+
+// The VNNI kernels' sequence: one vpdpbusd per 32 (256-bit) or 64 (512-bit) MACs, for both int8 forms
+// (u8 x s8 into int32 without saturation, so no s8 x s8 variant). As in the AVX2 loop, each accumulator
+// has its own operand pair, made opaque every round. 8 accumulators at 256 bits (16 YMM registers
+// under VEX), 12 at 512 bits to cover vpdpbusd's latency at two per cycle.
+// scripts/check-emulated-kernels checks the results; keep its peak_expected in step with the operands.
+QQQ_TARGET("avx2,avxvnni") static int32_t peak_int8_avxvnni(int64_t iters) {
+    __m256i acc[8];
+    __m256i u0 = _mm256_set1_epi8(3), u1 = _mm256_set1_epi8(5), u2 = _mm256_set1_epi8(7), u3 = _mm256_set1_epi8(9);
+    __m256i s0 = _mm256_set1_epi8(-2), s1 = _mm256_set1_epi8(4);
+    for (int i = 0; i < 8; i++) acc[i] = _mm256_set1_epi32(i);
+    for (int64_t it = 0; it < iters; it++) {
+        QQQ_OPAQUE(u0); QQQ_OPAQUE(u1); QQQ_OPAQUE(u2); QQQ_OPAQUE(u3); QQQ_OPAQUE(s0); QQQ_OPAQUE(s1);
+        acc[0] = _mm256_dpbusd_avx_epi32(acc[0], u0, s0); acc[1] = _mm256_dpbusd_avx_epi32(acc[1], u1, s0);
+        acc[2] = _mm256_dpbusd_avx_epi32(acc[2], u2, s0); acc[3] = _mm256_dpbusd_avx_epi32(acc[3], u3, s0);
+        acc[4] = _mm256_dpbusd_avx_epi32(acc[4], u0, s1); acc[5] = _mm256_dpbusd_avx_epi32(acc[5], u1, s1);
+        acc[6] = _mm256_dpbusd_avx_epi32(acc[6], u2, s1); acc[7] = _mm256_dpbusd_avx_epi32(acc[7], u3, s1);
+    }
+    __m256i t = acc[0];
+    for (int i = 1; i < 8; i++) t = _mm256_add_epi32(t, acc[i]);
+    return _mm_cvtsi128_si32(_mm256_castsi256_si128(t));
+}
+
+QQQ_TARGET("avx512f,avx512bw,avx512vl,avx512vnni") static int32_t peak_int8_avx512(int64_t iters) {
+    __m512i acc[12];
+    __m512i u0 = _mm512_set1_epi8(3), u1 = _mm512_set1_epi8(5), u2 = _mm512_set1_epi8(7), u3 = _mm512_set1_epi8(9);
+    __m512i s0 = _mm512_set1_epi8(-2), s1 = _mm512_set1_epi8(4), s2 = _mm512_set1_epi8(-3);
+    for (int i = 0; i < 12; i++) acc[i] = _mm512_set1_epi32(i);
+    for (int64_t it = 0; it < iters; it++) {
+        QQQ_OPAQUE512(u0); QQQ_OPAQUE512(u1); QQQ_OPAQUE512(u2); QQQ_OPAQUE512(u3);
+        QQQ_OPAQUE512(s0); QQQ_OPAQUE512(s1); QQQ_OPAQUE512(s2);
+        acc[0] = _mm512_dpbusd_epi32(acc[0], u0, s0); acc[1] = _mm512_dpbusd_epi32(acc[1], u1, s0);
+        acc[2] = _mm512_dpbusd_epi32(acc[2], u2, s0); acc[3] = _mm512_dpbusd_epi32(acc[3], u3, s0);
+        acc[4] = _mm512_dpbusd_epi32(acc[4], u0, s1); acc[5] = _mm512_dpbusd_epi32(acc[5], u1, s1);
+        acc[6] = _mm512_dpbusd_epi32(acc[6], u2, s1); acc[7] = _mm512_dpbusd_epi32(acc[7], u3, s1);
+        acc[8] = _mm512_dpbusd_epi32(acc[8], u0, s2); acc[9] = _mm512_dpbusd_epi32(acc[9], u1, s2);
+        acc[10] = _mm512_dpbusd_epi32(acc[10], u2, s2); acc[11] = _mm512_dpbusd_epi32(acc[11], u3, s2);
+    }
+    __m512i t = acc[0];
+    for (int i = 1; i < 12; i++) t = _mm512_add_epi32(t, acc[i]);
+    return _mm_cvtsi128_si32(_mm512_castsi512_si128(t));
+}
+#endif
+
 static float peak_fma_portable(int64_t iters) {
     float a[12][8];
     for (int i = 0; i < 12; i++) for (int j = 0; j < 8; j++) a[i][j] = (float)i;
@@ -92,7 +155,7 @@ static float read_portable(const float *x, int64_t count) {
 }
 
 float qqq_peak_fma(int path, int64_t iters) {
-#if defined(__x86_64__)
+#if QQQ_PEAK_AVX2
     if (path == QQQ_PATH_AVX2) return peak_fma_avx2(iters);
 #endif
     (void)path;
@@ -100,15 +163,21 @@ float qqq_peak_fma(int path, int64_t iters) {
 }
 
 int32_t qqq_peak_int8(int path, int signed_pairs, int64_t iters) {
-#if defined(__x86_64__)
+#if QQQ_PEAK_AVX2
     if (path == QQQ_PATH_AVX2) return peak_int8_avx2(signed_pairs, iters);
+#endif
+#if QQQ_PEAK_VNNI
+    if (path == QQQ_PATH_AVXVNNI) return peak_int8_avxvnni(iters);
+    if (path == QQQ_PATH_AVX512) return peak_int8_avx512(iters);
 #endif
     (void)path;
     return peak_int8_portable(signed_pairs, iters);
 }
 
+int64_t qqq_peak_int8_macs(int path) { return path == QQQ_PATH_AVX512 ? 12 * 64 : 8 * 32; }
+
 float qqq_read_floats(int path, const float *x, int64_t count) {
-#if defined(__x86_64__)
+#if QQQ_PEAK_AVX2
     if (path == QQQ_PATH_AVX2) return read_avx2(x, count);
 #endif
     (void)path;

@@ -6,12 +6,25 @@ import Foundation
 public enum IntKernels {
     static let defaultPath: KernelPath = (try? KernelDispatch.defaultPath()) ?? .portable
 
-    /// The integer kernels implement AVX2 and portable code; the VNNI and AVX-512 paths fall back to
-    /// the AVX2 code (they need a CPU that has them to be written and tested).
-    public static func implementedPath(_ path: KernelPath) -> KernelPath { path == .portable ? .portable : .avx2 }
+    /// The integer code that runs for `path`: portable, AVX2, or the vpdpbusd kernels of AVX-VNNI and
+    /// AVX-512. The AVX-512 kernels need AVX512-VNNI too: an AVX-512 CPU without it (e.g. Skylake-X)
+    /// keeps the AVX2 int8 code, whose vpmaddubsw sequence 512-bit vectors alone would barely speed up.
+    public static func implementedPath(_ path: KernelPath, cpu: CPUFeatures = .host) -> KernelPath {
+        switch path {
+        case .portable: return .portable
+        case .avx2: return .avx2
+        case .avxvnni: return cpu.avxVNNI ? .avxvnni : .avx2
+        case .avx512: return cpu.avx512VNNI ? .avx512 : .avx2
+        }
+    }
 
     static func code(_ path: KernelPath) -> Int32 {
-        implementedPath(path) == .portable ? Int32(QQQ_PATH_PORTABLE) : Int32(QQQ_PATH_AVX2)
+        switch implementedPath(path) {
+        case .portable: return Int32(QQQ_PATH_PORTABLE)
+        case .avx2: return Int32(QQQ_PATH_AVX2)
+        case .avxvnni: return Int32(QQQ_PATH_AVXVNNI)
+        case .avx512: return Int32(QQQ_PATH_AVX512)
+        }
     }
 
     /// Splits 0..<count into contiguous ranges, one per worker (inline for one).

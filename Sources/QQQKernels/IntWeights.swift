@@ -19,7 +19,9 @@ public final class IntWeights: @unchecked Sendable {
     let packedBytes: Int
     /// Per-output fp32 scale of the epilogue.
     public let scale: [Float]
-    let qsum: [Int32]
+    /// sum_k w[n][k] of the integer weights (per-group: after the table expansion). The per-channel
+    /// kernels use it on every path, the VNNI kernels for every format (u8 x s8 against a + 128).
+    private(set) var qsum: [Int32]
     let groupScales: [UInt16]  // [pair][group][2] fp16
 
     public var groups: Int { (k + 127) / 128 }
@@ -34,15 +36,28 @@ public final class IntWeights: @unchecked Sendable {
         }
     }
 
-    private init(format: Format, n: Int, k: Int, packedBytes: Int, scale: [Float], qsum: [Int32], groupScales: [UInt16]) {
+    private init(format: Format, n: Int, k: Int, packedBytes: Int, scale: [Float], groupScales: [UInt16]) {
         self.format = format
+        qsum = [Int32](repeating: 0, count: n)
         self.n = n
         self.k = k
         self.packedBytes = packedBytes
         packed = UnsafeMutableRawPointer.allocate(byteCount: max(packedBytes, 64), alignment: 64)
         self.scale = scale
-        self.qsum = qsum
         self.groupScales = groupScales
+    }
+
+    /// qsum from the packed weights (once, at load): the unsigned-activation kernels subtract 128 * qsum[n].
+    private func computeWeightSums() {
+        let f: Int32
+        switch format {
+        case .w4PerChannel: f = Int32(QQQ_W4_PER_CHANNEL)
+        case .w4PerGroup128: f = Int32(QQQ_W4_PER_GROUP)
+        case .w8PerChannel: f = Int32(QQQ_W8)
+        }
+        groupScales.withUnsafeBufferPointer { gs in
+            qqq_int_weight_sums(f, packed, gs.baseAddress, Int64(n), Int64(k), &qsum)
+        }
     }
 
     deinit { packed.deallocate() }
@@ -52,16 +67,6 @@ public final class IntWeights: @unchecked Sendable {
                           sGroup: UnsafePointer<UInt16>? = nil) throws -> IntWeights {
         try checkShape(n: n, k: k)
         let src = plainNibbles.assumingMemoryBound(to: UInt8.self)
-        var qsum = [Int32](repeating: 0, count: n)
-        for row in 0..<n {
-            var s: Int32 = 0
-            let r = src + row * (k / 2)
-            for i in 0..<(k / 2) {
-                let b = r[i]
-                s += Int32(Int8(bitPattern: b << 4) >> 4) + Int32(Int8(bitPattern: b) >> 4)
-            }
-            qsum[row] = s
-        }
         let groups = (k + 127) / 128, pairs = (n + 1) / 2
         var gs: [UInt16] = []
         if let sGroup {
@@ -71,8 +76,9 @@ public final class IntWeights: @unchecked Sendable {
             }
         }
         let w = IntWeights(format: sGroup == nil ? .w4PerChannel : .w4PerGroup128, n: n, k: k, packedBytes: pairs * k,
-                           scale: Array(UnsafeBufferPointer(start: scale, count: n)), qsum: qsum, groupScales: gs)
+                           scale: Array(UnsafeBufferPointer(start: scale, count: n)), groupScales: gs)
         qqq_w4_pack(src, Int64(n), Int64(k), w.packed.assumingMemoryBound(to: UInt8.self))
+        w.computeWeightSums()
         return w
     }
 
@@ -81,8 +87,9 @@ public final class IntWeights: @unchecked Sendable {
         try checkShape(n: n, k: k)
         let pairs = (n + 1) / 2
         let w = IntWeights(format: .w8PerChannel, n: n, k: k, packedBytes: pairs * 2 * k,
-                           scale: Array(UnsafeBufferPointer(start: scale, count: n)), qsum: [], groupScales: [])
+                           scale: Array(UnsafeBufferPointer(start: scale, count: n)), groupScales: [])
         qqq_w8_pack(weights, Int64(n), Int64(k), w.packed.assumingMemoryBound(to: Int8.self))
+        w.computeWeightSums()
         return w
     }
 

@@ -20,7 +20,8 @@ public struct MachinePeaks: Codable, Sendable {
     public let threads: Int
     /// FP32 FMA rate, GFLOP/s.
     public let fp32GFLOPs: Double
-    /// int8 multiply-accumulates per second with vpmaddubsw + vpmaddwd (u8 x s8), in G MAC/s (2 ops each).
+    /// int8 multiply-accumulates per second with vpmaddubsw + vpmaddwd (u8 x s8), in G MAC/s (2 ops each);
+    /// on the VNNI paths (AVX-VNNI, AVX-512 with VNNI) both int8 ceilings are vpdpbusd's.
     public let int8GMACs: Double
     /// The same for the s8 x s8 form (vpsignb added), in G MAC/s.
     public let int8SignedGMACs: Double
@@ -50,8 +51,9 @@ public struct MachinePeaks: Codable, Sendable {
     /// `iterations` loop trips on each of `threads` threads.
     public static func computeCeiling(_ sequence: ComputeSequence, threads: Int, path: KernelPath,
                                       iterations: Int64 = 20_000_000) -> Double {
-        let p = Gemm.code(path)
-        let work = sequence.isInteger ? Double(iterations) * 8 * 32 * 2 : Double(iterations) * 12 * 8 * 2
+        // The int8 loops run the path's integer kernel sequence (vpdpbusd on the VNNI paths, for both forms).
+        let p = sequence.isInteger ? IntKernels.code(path) : Gemm.code(path)
+        let work = sequence.isInteger ? Double(iterations) * Double(qqq_peak_int8_macs(p)) * 2 : Double(iterations) * 12 * 8 * 2
         let signed: Int32 = sequence == .int8Signed ? 1 : 0
         var best = Double.infinity
         for _ in 0..<3 {

@@ -4,7 +4,8 @@ import Testing
 
 @Suite("Integer kernels vs scalar reference")
 struct IntGemmTests {
-    static let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx2 || $0 == .portable }
+    /// Every path this CPU runs (AVX-VNNI and AVX-512 have their own vpdpbusd kernels).
+    static let paths = CPUFeatures.host.supportedPaths
 
     static func randomNibbles(n: Int, k: Int, rng: inout TestRNG, perChannel: Bool) -> [UInt8] {
         (0..<(n * k / 2)).map { _ in
@@ -92,6 +93,19 @@ struct IntGemmTests {
             #expect([acts.a[0], acts.a[1], acts.a[2], acts.a[3], acts.a[4]] == [127, 2, 4, -2, -127])
             #expect(acts.ua[4] == 1)
         }
+    }
+
+    @Test func pathsCovered() {
+        let skipped = KernelPath.allCases.filter { !Self.paths.contains($0) }
+        print("int8 paths tested: \(Self.paths.map { "\($0) (\(IntKernels.implementedPath($0)) code)" }); "
+              + "skipped (CPU lacks them): \(skipped.map(\.rawValue)); the VNNI kernels are also checked "
+              + "under emulation by scripts/check-emulated-kernels")
+        #expect(Self.paths.contains(.portable))
+        // An AVX-512 CPU without AVX512-VNNI runs the AVX2 int8 code.
+        let skylakeX = CPUFeatures(avx2: true, avxVNNI: false, avx512: true, avx512VNNI: false, neon: false)
+        #expect(IntKernels.implementedPath(.avx512, cpu: skylakeX) == .avx2)
+        let zen4 = CPUFeatures(avx2: true, avxVNNI: false, avx512: true, avx512VNNI: true, neon: false)
+        #expect(IntKernels.implementedPath(.avx512, cpu: zen4) == .avx512)
     }
 
     @Test func forcedPathTheCPULacksIsAnError() {

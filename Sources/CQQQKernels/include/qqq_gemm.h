@@ -27,6 +27,8 @@ typedef struct {
 //      past N; the micro-kernel reads them in place (fp32) or converts them linearly (fp16).
 enum { QQQ_B_NK = 0, QQQ_B_KN = 1, QQQ_B_PACKED = 2 };
 enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
+// Integer kernels only (qqq_int8.h, qqq_peak_int8): AVX-VNNI, and AVX-512 F/BW/VL with AVX512-VNNI.
+enum { QQQ_PATH_AVXVNNI = 2, QQQ_PATH_AVX512 = 3 };
 
 /// Floats of scratch one call needs (packed A block + packed B block).
 size_t qqq_sgemm_scratch_floats(void);

@@ -9,6 +9,7 @@
 //   So one 32-byte load, masked, gives [out0 k0..15 | out1 k0..15] and, shifted, the k16..31 half:
 //   each 128-bit lane belongs to one output, which lets one 16-entry table per (group, output)
 //   expand nibbles to int8 with a byte shuffle. Bytes of pair p start at p * (K/32) * 32.
+//   (The AVX-512 path puts the 32 bytes of two pairs in one vector: lanes p out0, p out1, p+1 out0, p+1 out1.)
 //   W8A8 uses the same order with whole bytes: 64 bytes per pair and chunk,
 //   [out0 k0..15 | out1 k0..15 | out0 k16..31 | out1 k16..31].
 // Per-group scales are re-laid as fp16 [pair][group][2].
@@ -41,10 +42,18 @@ void qqq_w8_pack(const int8_t *w, int64_t n, int64_t k, int8_t *packed);
 
 enum { QQQ_W4_PER_CHANNEL = 0, QQQ_W4_PER_GROUP = 1, QQQ_W8 = 2 };
 
+/// qsum[n] = sum_k w[n][k] of the format's int8 weights (w as in the contract above; for per-group
+/// after the table expansion), from the packed layout; computed once with the weights.
+void qqq_int_weight_sums(int format, const void *packed, const uint16_t *gscales, int64_t n, int64_t k,
+                         int32_t *sums);
+
 /// Integer GEMM over output pairs [pair0, pair1) for m tokens (one thread's share).
-///   format QQQ_W4_PER_CHANNEL: reads ua (unsigned activations), qsum[n] = sum_k q[n][k].
+/// path: QQQ_PATH_* (qqq_gemm.h); QQQ_PATH_AVXVNNI and QQQ_PATH_AVX512 (AVX-512 with VNNI) need those
+/// instructions: the caller checks the CPU.
+///   format QQQ_W4_PER_CHANNEL: reads ua (unsigned activations), qsum (qqq_int_weight_sums).
 ///   format QQQ_W4_PER_GROUP:   reads a, gscales fp16 [pairs][groups][2].
 ///   format QQQ_W8:             reads a.
+///   The VNNI paths read ua and qsum for every format (u8 x s8 vpdpbusd, then -128 * qsum).
 /// Writes y (float, ldy) and, if acc is not NULL, the exact int32 accumulators (ldacc).
 void qqq_int_gemm(int path, int format, int64_t m, int64_t k,
                   const int8_t *a, const uint8_t *ua, int64_t lda, const float *sigma,

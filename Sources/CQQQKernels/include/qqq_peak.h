@@ -8,7 +8,11 @@
 float qqq_peak_fma(int path, int64_t iters);
 /// Runs `iters` rounds of the AVX2 int8 sequence (vpmaddubsw + vpmaddwd + vpaddd; with `signed_pairs`
 /// also the vpsignb of the s8 x s8 form) on 8 independent accumulators; MACs done = iters * 8 * 32.
+/// With QQQ_PATH_AVXVNNI / QQQ_PATH_AVX512 (qqq_gemm.h): rounds of vpdpbusd (the VNNI kernels' only
+/// multiply-accumulate, for both forms; `signed_pairs` is ignored) on 8 x 256-bit / 12 x 512-bit accumulators.
 int32_t qqq_peak_int8(int path, int signed_pairs, int64_t iters);
+/// int8 MACs one round of qqq_peak_int8 does on `path` (8 * 32, or 12 * 64 for AVX-512).
+int64_t qqq_peak_int8_macs(int path);
 /// Sums `count` floats (read bandwidth); returns the sum.
 float qqq_read_floats(int path, const float *x, int64_t count);
 #endif

@@ -10,7 +10,13 @@ enum BenchTable {
             emit(String(format: "ceilings (%d thread%@): FP32 FMA %.1f GFLOP/s, int8 MAC u8s8 %.1f GMAC/s (%.1f GOPS), s8s8 %.1f GMAC/s (%.1f GOPS), memory read %.1f GB/s",
                         p.threads, p.threads == 1 ? "" : "s", p.fp32GFLOPs, p.int8GMACs, 2 * p.int8GMACs,
                         p.int8SignedGMACs, 2 * p.int8SignedGMACs, p.memoryGBs))
-            emit("% ceil: w4a8 against u8s8 (vpmaddubsw+vpmaddwd), w8a8 and w4a8-g128 against s8s8 (+vpsignb), float kernels against FP32 FMA")
+            // Ceilings are measured on the first path; the VNNI int8 kernels run one vpdpbusd for both forms.
+            let int8Path = h.paths.first.flatMap(KernelPath.init(rawValue:)).map { IntKernels.implementedPath($0) }
+            if int8Path == .avxvnni || int8Path == .avx512 {
+                emit("% ceil: int8 kernels against vpdpbusd (\(int8Path!), u8s8 and s8s8 alike), float kernels against FP32 FMA")
+            } else {
+                emit("% ceil: w4a8 against u8s8 (vpmaddubsw+vpmaddwd), w8a8 and w4a8-g128 against s8s8 (+vpsignb), float kernels against FP32 FMA")
+            }
         }
         if cells.contains(where: { $0.adjacentCeiling != nil }) {
             emit("% ceil: against the compute ceiling re-measured just before and after each cell (mean of the two)")

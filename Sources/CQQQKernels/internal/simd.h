@@ -1,0 +1,23 @@
+// Intrinsics of the VNNI / AVX-512 kernels: the compiler's own, or, for the emulation check on CPUs
+// without those instruction sets (scripts/check-emulated-kernels, -DQQQ_EMULATE_SIMD), SIMDe's portable
+// versions under the same names, so the check compiles exactly the kernel source the product builds.
+#ifndef QQQ_SIMD_H
+#define QQQ_SIMD_H
+
+#if defined(QQQ_EMULATE_SIMD)
+#define SIMDE_ENABLE_NATIVE_ALIASES
+// Never the compiler's intrinsic headers: their types (e.g. clang's __m128bh) clash with SIMDe's aliases.
+#define SIMDE_NO_NATIVE
+#include <simde/x86/avx512.h>
+// AVX-VNNI's VEX form has the semantics of the AVX512-VL form SIMDe implements.
+#define _mm256_dpbusd_avx_epi32(src, a, b) simde_mm256_dpbusd_epi32(src, a, b)
+// Keeps a vector opaque to the optimiser (peak loops). SIMDe vectors live in memory, not registers.
+#define QQQ_OPAQUE(v) __asm__ volatile("" : "+m"(v))
+#define QQQ_OPAQUE512(v) __asm__ volatile("" : "+m"(v))
+#else
+#include <immintrin.h>
+#define QQQ_OPAQUE(v) __asm__ volatile("" : "+x"(v))
+#define QQQ_OPAQUE512(v) __asm__ volatile("" : "+v"(v))
+#endif
+
+#endif
