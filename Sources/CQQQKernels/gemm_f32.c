@@ -52,9 +52,11 @@ void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k, const float *a, int
              sgemm_portable(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
 }
 
-void qqq_sgemm_pack_b(int path, const void *w, int src_type, int64_t n, int64_t k, int64_t ldw, int dst_type, void *dst) {
-    DISPATCH(path, pack_weights_avx2(w, src_type, n, k, ldw, dst_type, dst),
-             pack_weights_portable(w, src_type, n, k, ldw, dst_type, dst));
+void qqq_sgemm_pack_b(int path, const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw, int dst_type,
+                      void *dst) {
+    if (src_layout == QQQ_B_KN && dst_type != QQQ_B_F32) return;  // not offered (see qqq_gemm.h)
+    DISPATCH(path, pack_weights_avx2(w, src_type, src_layout, n, k, ldw, dst_type, dst),
+             pack_weights_portable(w, src_type, src_layout, n, k, ldw, dst_type, dst));
 }
 
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count) {

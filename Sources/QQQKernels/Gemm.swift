@@ -145,6 +145,25 @@ public final class Q4G128Matrix: @unchecked Sendable {
     }
 }
 
+extension Gemm {
+    /// Elements of B(k, n) in the packed layout (n rounded up to whole strips).
+    public static func packedCount(n: Int, k: Int) -> Int {
+        let nr = Int(qqq_sgemm_nr())
+        return (n + nr - 1) / nr * nr * k
+    }
+
+    /// Packs B (`layout` .nk: W[n][k], or .kn: B[k][n]; row stride `ldb`) into `dst` in the packed layout
+    /// of depth k, stored as `type` (.f32, or .f16 from an .f16 .nk source). Pass `dst` with
+    /// `bLayout: .packed, ldb: k` to `sgemm`.
+    public static func pack(_ b: UnsafeRawPointer, type source: GemmBType, layout: GemmBLayout, n: Int, k: Int, ldb: Int,
+                            into dst: UnsafeMutableRawPointer, as type: GemmBType = .f32, path: KernelPath? = nil) {
+        precondition(layout != .packed && source != .q4g128, "Gemm.pack: B must be a plain .nk or .kn float matrix")
+        precondition(type == .f32 || (type == .f16 && source == .f16 && layout == .nk), "Gemm.pack: fp16 strips need an fp16 NK source")
+        qqq_sgemm_pack_b(code(path ?? defaultFloatPath), b, source.code, layout.code, Int64(n), Int64(k), Int64(ldb),
+                         type.code, dst)
+    }
+}
+
 /// A weight W[N][K] packed once (at load time) into the GEMM's strip layout: NR-column strips of
 /// [K][NR], zero-padded past N, so no call re-packs it. Stored as fp32, or as fp16 from an fp16 source
 /// (same bytes as the checkpoint; converted linearly inside the GEMM).
@@ -160,11 +179,9 @@ public final class PackedWeights: @unchecked Sendable {
         guard n > 0, k > 0 else { throw KernelError.badShape("packed weight \(n)x\(k)") }
         self.n = n; self.k = k
         type = source == .f16 ? .f16 : .f32
-        let nr = Int(qqq_sgemm_nr())
-        byteCount = (n + nr - 1) / nr * nr * k * type.byteSize
+        byteCount = Gemm.packedCount(n: n, k: k) * type.byteSize
         storage = .allocate(byteCount: byteCount, alignment: 64)
-        qqq_sgemm_pack_b(Gemm.code(path ?? Gemm.defaultFloatPath), w, source.code, Int64(n), Int64(k), Int64(ldw ?? k),
-                         type.code, storage)
+        Gemm.pack(w, type: source, layout: .nk, n: n, k: k, ldb: ldw ?? k, into: storage, as: type, path: path)
     }
 
     deinit { storage.deallocate() }

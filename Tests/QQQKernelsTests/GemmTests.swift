@@ -140,6 +140,31 @@ struct GemmTests {
         }
     }
 
+    /// B given as KN (B[k][n], row stride ldb, e.g. attention's V) packed once, then used at depths
+    /// k' <= K (a causal block uses only its first keys): the packed depth is ldb, not the call's k.
+    @Test(arguments: [(5, 64, 300), (130, 17, 2048), (3, 37, 70)])
+    func packedFromKNAtShorterDepths(shape: (Int, Int, Int)) {
+        let (m, n, depth) = shape
+        var rng = TestRNG(state: UInt64(m + n * 3 + depth))
+        let ldb = n + 7
+        let b = (0..<(depth * ldb)).map { _ in rng.float() }
+        let packed = UnsafeMutableRawPointer.allocate(byteCount: Gemm.packedCount(n: n, k: depth) * 4, alignment: 64)
+        defer { packed.deallocate() }
+        for path in Self.paths {
+            b.withUnsafeBytes { Gemm.pack($0.baseAddress!, type: .f32, layout: .kn, n: n, k: depth, ldb: ldb, into: packed, path: path) }
+            for k in [depth, depth / 2 + 1, 1] {
+                let a = (0..<(m * k)).map { _ in rng.float() }
+                var want = [Float](repeating: 0, count: m * n)
+                referenceGemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: ldb, layout: .kn, c: &want, ldc: n, accumulate: false)
+                var got = [Float](repeating: .nan, count: m * n)
+                Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: UnsafeRawPointer(packed), ldb: depth, bType: .f32, bLayout: .packed,
+                           c: &got, ldc: n, threads: 2, path: path)
+                let err = zip(got, want).map { abs($0 - $1) }.max()! / Float(k).squareRoot()
+                #expect(err < 2e-6, "path \(path) m\(m) n\(n) k\(k) of \(depth): \(err)")
+            }
+        }
+    }
+
     @Test func zeroKClearsOrKeeps() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

@@ -22,9 +22,10 @@ typedef struct {
     const uint16_t *scales;  // [N][ceil(K/128)] fp16
     int64_t k;
 } qqq_q4_matrix;
-//   layout PACKED -> weights pre-packed once by qqq_sgemm_pack_b (type F32 or F16, ldb must equal k):
-//      strips of NR = qqq_sgemm_nr() outputs, B(k,n) = B[(n / NR) * NR * k + k * NR + n % NR], zero-padded
-//      past N; the micro-kernel reads them in place (fp32) or converts them linearly (fp16).
+//   layout PACKED -> B pre-packed once by qqq_sgemm_pack_b (type F32 or F16) for a depth of ldb >= k:
+//      strips of NR = qqq_sgemm_nr() outputs, B(k,n) = B[(n / NR) * NR * ldb + k * NR + n % NR], zero-padded
+//      past N; the micro-kernel reads them in place (fp32) or converts them linearly (fp16). A call may
+//      use the first k <= ldb rows and the first n columns (e.g. a causal attention block's keys).
 enum { QQQ_B_NK = 0, QQQ_B_KN = 1, QQQ_B_PACKED = 2 };
 enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
 // Integer kernels only (qqq_int8.h, qqq_peak_int8): AVX-VNNI, and AVX-512 F/BW/VL with AVX512-VNNI.
@@ -47,9 +48,10 @@ void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k,
                   const void *b, int64_t ldb, int btype, int blayout,
                   float *c, int64_t ldc, int accumulate, float *scratch);
 
-/// Packs W[N][K] (row stride ldw, type src_type F32/F16/BF16) into the PACKED layout as dst_type
-/// (F32, or F16 from an F16 source): ceil(N/NR)*NR*K elements.
-void qqq_sgemm_pack_b(int path, const void *w, int src_type, int64_t n, int64_t k, int64_t ldw, int dst_type, void *dst);
+/// Packs B (src_layout NK: W[N][K], or KN: B[K][N]; row stride ldw; src_type F32/F16/BF16) into the
+/// PACKED layout of depth K as dst_type (F32, or F16 from an F16 NK source): ceil(N/NR)*NR*K elements.
+void qqq_sgemm_pack_b(int path, const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw,
+                      int dst_type, void *dst);
 
 // Vector helpers (one row each).
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count);

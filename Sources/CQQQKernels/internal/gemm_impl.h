@@ -246,7 +246,7 @@ static void FN(gemv_nk)(int64_t m, int64_t n, int64_t k, const float *a, int64_t
 
 // M <= 4 with pre-packed weights: each strip is streamed once, its 16 columns accumulated for every
 // A row in registers (the MR = 6 tile would spend 6 rows of FMAs on 1-4 real ones).
-static void FN(gemv_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int btype,
+static void FN(gemv_packed)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb, int btype,
                             float *c, int64_t ldc, int accumulate) {
     float row[NR * 64] __attribute__((aligned(32)));
     for (int64_t j0 = 0; j0 < n; j0 += NR) {
@@ -255,11 +255,11 @@ static void FN(gemv_packed)(int64_t m, int64_t n, int64_t k, const float *a, int
         for (int64_t p0 = 0; p0 < k; p0 += 64) {
             int64_t len = k - p0 < 64 ? k - p0 : 64;
             const float *bs;
-            if (btype == QQQ_B_F32) bs = (const float *)b + j0 * k + p0 * NR;
-            else { FN(convert_run)(b, j0 * k + p0 * NR, btype, row, len * NR); bs = row; }
+            if (btype == QQQ_B_F32) bs = (const float *)b + j0 * ldb + p0 * NR;
+            else { FN(convert_run)(b, j0 * ldb + p0 * NR, btype, row, len * NR); bs = row; }
             // The next piece of the stream (strips are contiguous, so past this strip's end is the next strip).
-            int64_t next = j0 * k + (p0 + 64) * NR, esize = btype == QQQ_B_F32 ? 4 : 2;
-            if (next < ((n + NR - 1) / NR) * NR * k)
+            int64_t next = j0 * ldb + (p0 + 64) * NR, esize = btype == QQQ_B_F32 ? 4 : 2;
+            if (next < ((n + NR - 1) / NR) * NR * ldb)
                 for (int64_t q = 0; q < 64 * NR * esize; q += 64) __builtin_prefetch((const char *)b + next * esize + q, 0, 0);
             for (int64_t i = 0; i < m; i++) {
                 const float *ar = a + i * lda + p0;
@@ -295,7 +295,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
     // block (pc, strip) the micro-kernel reads is already contiguous: fp32 strips are read in place,
     // fp16 strips only converted (no transpose), and nothing is gathered from K-strided rows.
     int prepacked = blayout == QQQ_B_PACKED;
-    if (prepacked && m <= 4 && !a_trans) { FN(gemv_packed)(m, n, k, a, lda, b, btype, c, ldc, accumulate); return; }
+    if (prepacked && m <= 4 && !a_trans) { FN(gemv_packed)(m, n, k, a, lda, b, ldb, btype, c, ldc, accumulate); return; }
     float *pa = scratch;
     float *pb = scratch + MC_FUSED * KC;
     // Up to MC_FUSED rows are one row block, and each B strip is packed into the L1 right before its
@@ -313,7 +313,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
             if (!fused) {
                 if (!prepacked) FN(pack_b)(b, ldb, btype, blayout, n, pc, jc, kc, nc, pb);
                 else if (btype != QQQ_B_F32)
-                    for (int64_t j = 0; j < nc; j += NR) FN(convert_run)(b, (jc + j) * k + pc * NR, btype, pb + j * kc, kc * NR);
+                    for (int64_t j = 0; j < nc; j += NR) FN(convert_run)(b, (jc + j) * ldb + pc * NR, btype, pb + j * kc, kc * NR);
             }
             int acc = accumulate || pc > 0;
             // The next B block, fetched towards the L2 strip by strip while this one is computed, so
@@ -332,9 +332,9 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bs = pb + jr * kc;
                     if (prepacked && btype == QQQ_B_F32) {
-                        bs = (const float *)b + (jc + jr) * k + pc * NR;
+                        bs = (const float *)b + (jc + jr) * ldb + pc * NR;
                     } else if (fused && prepacked) {
-                        FN(convert_run)(b, (jc + jr) * k + pc * NR, btype, pb, kc * NR);
+                        FN(convert_run)(b, (jc + jr) * ldb + pc * NR, btype, pb, kc * NR);
                         bs = pb;
                     } else if (fused) {
                         FN(pack_b_strip)(b, ldb, btype, blayout, n, jc, nc, jr, pc, kc, pb);
@@ -344,10 +344,10 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                     int64_t pf_bytes = 0;
                     if (prepacked && ic == 0) {
                         int64_t idx = -1, len = 0;
-                        if (direct && jr + NR < nc) { idx = (jc + jr + NR) * k + pc * NR; len = kc * NR; }
-                        else if (direct && pc + KC < k) { idx = jc * k + (pc + KC) * NR; len = next_kc * NR; }
-                        else if (!direct && next_jc < n && next_jc + jr < n) { idx = (next_jc + jr) * k + next_pc * NR; len = next_kc * NR; }
-                        else if (direct && jc + NC < n) { idx = (jc + NC) * k; len = (k < KC ? k : KC) * NR; }
+                        if (direct && jr + NR < nc) { idx = (jc + jr + NR) * ldb + pc * NR; len = kc * NR; }
+                        else if (direct && pc + KC < k) { idx = jc * ldb + (pc + KC) * NR; len = next_kc * NR; }
+                        else if (!direct && next_jc < n && next_jc + jr < n) { idx = (next_jc + jr) * ldb + next_pc * NR; len = next_kc * NR; }
+                        else if (direct && jc + NC < n) { idx = (jc + NC) * ldb; len = (k < KC ? k : KC) * NR; }
                         if (idx >= 0) { pf = (const char *)b + idx * esize; pf_bytes = len * esize; }
                     }
                     int64_t pf_calls = (mc + MR - 1) / MR, pf_per_call = ((pf_bytes + 63) / 64 + pf_calls - 1) / pf_calls * 64;
@@ -378,12 +378,21 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
     }
 }
 
-// Weights W[N][K] (NK, fp32/fp16/bf16 at src_type) -> strips of NR columns, [K][NR] each, zero-padded
-// past N, stored as dst_type (fp32, or fp16 from an fp16 source). Load time only.
-static void FN(pack_weights)(const void *w, int src_type, int64_t n, int64_t k, int64_t ldw, int dst_type, void *dst) {
+// B (NK: W[N][K], or KN: B[K][N]; fp32/fp16/bf16 at src_type) -> strips of NR columns, [K][NR] each,
+// zero-padded past N, stored as dst_type (fp32, or fp16 from an fp16 source).
+static void FN(pack_weights)(const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw, int dst_type,
+                             void *dst) {
     float buf[NR * 256];
     for (int64_t j0 = 0; j0 < n; j0 += NR) {
         int64_t width = n - j0 < NR ? n - j0 : NR;
+        if (src_layout == QQQ_B_KN && dst_type == QQQ_B_F32) {  // rows of B are already strip rows
+            float *d = (float *)dst + j0 * k;
+            for (int64_t p = 0; p < k; p++) {
+                FN(convert_run)(w, p * ldw + j0, src_type, d + p * NR, width);
+                for (int64_t c = width; c < NR; c++) d[p * NR + c] = 0;
+            }
+            continue;
+        }
         for (int64_t p0 = 0; p0 < k; p0 += 256) {
             int64_t len = k - p0 < 256 ? k - p0 : 256;
             if (dst_type == QQQ_B_F16 && src_type == QQQ_B_F16) {

@@ -3,7 +3,9 @@ import QQQKernels
 
 /// Causal grouped-query attention over one sequence (batched prefill). Work is cut into
 /// (head, block of query rows) tasks, so at most `blockRows × tokens` scores per worker exist at any
-/// time: never a T×T matrix per head for all heads.
+/// time: never a T×T matrix per head for all heads. K and V of each KV head are packed once per call
+/// into the GEMM's strip layout: every query block of every head of the group then reads them in place
+/// (before, each of the heads × blocks GEMMs re-packed its keys and values).
 final class CausalAttention {
     let heads: Int
     let kvHeads: Int
@@ -11,6 +13,9 @@ final class CausalAttention {
     let blockRows = 128
     private var scratch: [UnsafeMutablePointer<Float>] = []
     private var scratchTokens = 0
+    private var packedK: [UnsafeMutablePointer<Float>] = []  // per KV head: B(k=dim, n=key) packed, depth headDim
+    private var packedV: [UnsafeMutablePointer<Float>] = []  // per KV head: B(k=key, n=dim) packed, depth tokens
+    private var packedTokens = 0
 
     init(heads: Int, kvHeads: Int, headDim: Int) {
         self.heads = heads
@@ -18,7 +23,20 @@ final class CausalAttention {
         self.headDim = headDim
     }
 
-    deinit { scratch.forEach { $0.deallocate() } }
+    deinit {
+        scratch.forEach { $0.deallocate() }
+        packedK.forEach { $0.deallocate() }
+        packedV.forEach { $0.deallocate() }
+    }
+
+    private func ensurePacked(tokens: Int) {
+        if tokens <= packedTokens { return }
+        packedK.forEach { $0.deallocate() }
+        packedV.forEach { $0.deallocate() }
+        packedTokens = tokens
+        packedK = (0..<kvHeads).map { _ in .allocate(capacity: Gemm.packedCount(n: tokens, k: headDim)) }
+        packedV = (0..<kvHeads).map { _ in .allocate(capacity: Gemm.packedCount(n: headDim, k: tokens)) }
+    }
 
     private func ensureScratch(tokens: Int, workers: Int) {
         if tokens <= scratchTokens && scratch.count >= workers { return }
@@ -36,6 +54,16 @@ final class CausalAttention {
         let group = heads / kvHeads
         let scale = 1 / Float(headDim).squareRoot()
         let d = headDim
+        ensurePacked(tokens: tokens)
+        let (packedK, packedV) = (self.packedK, self.packedV)
+        parallelTasks(2 * kvHeads, threads: workers) { task, _ in
+            let kvh = task / 2
+            if task % 2 == 0 {
+                Gemm.pack(UnsafeRawPointer(k + kvh * d), type: .f32, layout: .nk, n: tokens, k: d, ldb: ldkv, into: packedK[kvh])
+            } else {
+                Gemm.pack(UnsafeRawPointer(v + kvh * d), type: .f32, layout: .kn, n: d, k: tokens, ldb: ldkv, into: packedV[kvh])
+            }
+        }
         let scratch = self.scratch
         let blockRows = self.blockRows
         // Later blocks see more keys and cost more: hand them out first.
@@ -51,7 +79,7 @@ final class CausalAttention {
             // scores[r][j] = q[i0+r]·k[j], j < i1
             timer.measure("attention q·kᵀ (thread time)") {
                 Gemm.sgemm(m: rows, n: i1, k: d, a: q + i0 * ldq + h * d, lda: ldq,
-                           b: UnsafeRawPointer(k + kvh * d), ldb: ldkv, bType: .f32, bLayout: .nk,
+                           b: UnsafeRawPointer(packedK[kvh]), ldb: d, bType: .f32, bLayout: .packed,
                            c: s, ldc: i1, accumulate: false, threads: 1)
             }
             timer.measure("attention softmax (thread time)") {
@@ -66,7 +94,7 @@ final class CausalAttention {
             // out[i0+r] = Σ_j p[r][j] v[j]
             timer.measure("attention p·v (thread time)") {
                 Gemm.sgemm(m: rows, n: d, k: i1, a: s, lda: i1,
-                           b: UnsafeRawPointer(v + kvh * d), ldb: ldkv, bType: .f32, bLayout: .kn,
+                           b: UnsafeRawPointer(packedV[kvh]), ldb: tokens, bType: .f32, bLayout: .packed,
                            c: out + i0 * ldo + h * d, ldc: ldo, accumulate: false, threads: 1)
             }
         }

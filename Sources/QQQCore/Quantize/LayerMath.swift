@@ -46,12 +46,25 @@ final class LayerMath {
                    out: UnsafeMutablePointer<Float>) {
         let h = config.hiddenSize
         let (qd, kvd) = (qDim, kvDim)
-        q.withUnsafeMutableBufferPointer { qb in
-            k.withUnsafeMutableBufferPointer { kb in
-                v.withUnsafeMutableBufferPointer { vb in
-                    linear(xn, wq, n: qd, k: h, bias: bias[0], out: qb.baseAddress!)
-                    linear(xn, wk, n: kvd, k: h, bias: bias[1], out: kb.baseAddress!)
-                    linear(xn, wv, n: kvd, k: h, bias: bias[2], out: vb.baseAddress!)
+        attention(bias: bias, out: out) { q, k, v in
+            linear(xn, wq, n: qd, k: h, out: q)
+            linear(xn, wk, n: kvd, k: h, out: k)
+            linear(xn, wv, n: kvd, k: h, out: v)
+        }
+    }
+
+    /// Attention output from projections that `project` writes into q [T][qDim], k and v [T][kvDim]
+    /// (without bias): bias, RoPE, causal GQA attention.
+    func attention(bias: [[Float]?], out: UnsafeMutablePointer<Float>,
+                   project: (UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>) throws -> Void) rethrows {
+        let (qd, kvd) = (qDim, kvDim)
+        try q.withUnsafeMutableBufferPointer { qb in
+            try k.withUnsafeMutableBufferPointer { kb in
+                try v.withUnsafeMutableBufferPointer { vb in
+                    try project(qb.baseAddress!, kb.baseAddress!, vb.baseAddress!)
+                    for (i, (p, n)) in [(qb.baseAddress!, qd), (kb.baseAddress!, kvd), (vb.baseAddress!, kvd)].enumerated() {
+                        if let b = bias[i] { addBias(b, to: p, rows: tokens, ldy: n, count: n) }
+                    }
                     rope.apply(qb.baseAddress!, rows: tokens, ld: qd, heads: config.numHeads)
                     rope.apply(kb.baseAddress!, rows: tokens, ld: kvd, heads: config.numKVHeads)
                     attention.run(q: qb.baseAddress!, ldq: qd, k: kb.baseAddress!, v: vb.baseAddress!, ldkv: kvd,
@@ -66,9 +79,14 @@ final class LayerMath {
         let h = config.hiddenSize, i = config.intermediateSize
         linear(xn, wg, n: i, k: h, out: out)
         linear(xn, wu, n: i, k: h, out: up)
-        let t = tokens
-        parallelRanges(t, threads: threads, minPerThread: 16) { rows in
-            for r in rows { VectorOps.siluMul(gate: out + r * i, up: up + r * i, out: out + r * i, count: i) }
+        siluMul(gate: out, up: up)
+    }
+
+    /// gate = silu(gate) ⊙ up over T × intermediate.
+    func siluMul(gate: UnsafeMutablePointer<Float>, up: UnsafePointer<Float>) {
+        let i = config.intermediateSize
+        parallelRanges(tokens, threads: threads, minPerThread: 16) { rows in
+            for r in rows { VectorOps.siluMul(gate: gate + r * i, up: up + r * i, out: gate + r * i, count: i) }
         }
     }
 }

@@ -76,20 +76,32 @@ public struct LayerSmoother {
         // Group 1: q, k, v after input_layernorm; loss measured after attention.
         var scratchA = [Float](repeating: 0, count: t * h)
         var out = [Float](repeating: 0, count: t * qd)   // attention output of a qkv candidate
+        let useInt = options.smoothKernels == "int"
+        let ints = SmoothIntLinear(threads: math.threads)
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
-            var wq = L.w[0], wk = L.w[1], wv = L.w[2]
-            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] {
-                var wm = [wq, wk, wv][m]
-                try SmoothFold.scaleColumns(&wm, rows: n, columns: h, by: sc)
-                FakeQuant.weightsMinMax(&wm, rows: n, columns: h, groupSize: g)
-                if m == 0 { wq = wm } else if m == 1 { wk = wm } else { wv = wm }
-            }
+            var ws = [L.w[0], L.w[1], L.w[2]]
+            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&ws[m], rows: n, columns: h, by: sc) }
             var loss = 0.0
+            if useInt {
+                let wi = try [(0, qd), (1, kvd), (2, kvd)].map { try SmoothCandidate.intWeights(ws[$0.0], rows: $0.1, columns: h, groupSize: g) }
+                for w in 0..<qkvWindows {
+                    prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA, fakeQuant: false)
+                    try scratchA.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: t, k: h) }
+                    try out.withUnsafeMutableBufferPointer { o in
+                        try math.attention(bias: L.bias, out: o.baseAddress!) { q, k, v in
+                            try ints.apply(wi[0], out: q); try ints.apply(wi[1], out: k); try ints.apply(wi[2], out: v)
+                        }
+                        attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
+                    }
+                }
+                return loss / Double(qkvWindows * t)
+            }
+            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { FakeQuant.weightsMinMax(&ws[m], rows: n, columns: h, groupSize: g) }
             for w in 0..<qkvWindows {
                 prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA)
                 scratchA.withUnsafeBufferPointer { xa in
                     out.withUnsafeMutableBufferPointer { o in
-                        math.attention(xa.baseAddress!, wq: wq, wk: wk, wv: wv, bias: L.bias, out: o.baseAddress!)
+                        math.attention(xa.baseAddress!, wq: ws[0], wk: ws[1], wv: ws[2], bias: L.bias, out: o.baseAddress!)
                         attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
                     }
                 }
@@ -106,12 +118,38 @@ public struct LayerSmoother {
         var subOut = [Float](repeating: 0, count: sub * max(h, inter))
         let ug = try search(name: "gate/up", input: a2, channels: h) { sc in
             var wg = L.w[4], wu = L.w[5]
-            try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
-            try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
+            try StageTimer.shared.measure("smoothing: scale weights") {
+                try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
+                try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
+            }
+            var loss = 0.0
+            if useInt {
+                let timer = StageTimer.shared
+                let (gi, ui) = try timer.measure("smoothing: candidate weights") {
+                    (try SmoothCandidate.intWeights(wg, rows: inter, columns: h, groupSize: g),
+                     try SmoothCandidate.intWeights(wu, rows: inter, columns: h, groupSize: g))
+                }
+                try timer.measure("smoothing: candidate inputs") {
+                    prepareInput(a2Sub, window: 0, rows: sub, width: h, scales: sc, into: &subIn, fakeQuant: false)
+                    try subIn.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: sub, k: h) }
+                }
+                try subOut.withUnsafeMutableBufferPointer { o in
+                    try upScratch.withUnsafeMutableBufferPointer { u in
+                        try timer.measure("smoothing: candidate GEMMs") {
+                            try ints.apply(gi, out: o.baseAddress!)
+                            try ints.apply(ui, out: u.baseAddress!)
+                        }
+                        timer.measure("smoothing: silu") { subMath.siluMul(gate: o.baseAddress!, up: u.baseAddress!) }
+                    }
+                    timer.measure("smoothing: loss") {
+                        a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter) }
+                    }
+                }
+                return loss / Double(sub)
+            }
             FakeQuant.weightsMinMax(&wg, rows: inter, columns: h, groupSize: g)
             FakeQuant.weightsMinMax(&wu, rows: inter, columns: h, groupSize: g)
             prepareInput(a2Sub, window: 0, rows: sub, width: h, scales: sc, into: &subIn)
-            var loss = 0.0
             subIn.withUnsafeBufferPointer { xa in
                 subOut.withUnsafeMutableBufferPointer { o in
                     upScratch.withUnsafeMutableBufferPointer { u in
@@ -135,9 +173,19 @@ public struct LayerSmoother {
         let dn = try search(name: "down", input: a3, channels: inter) { sc in
             var wd = L.w[6]
             try SmoothFold.scaleColumns(&wd, rows: h, columns: inter, by: sc)
+            var loss = 0.0
+            if useInt {
+                let di = try SmoothCandidate.intWeights(wd, rows: h, columns: inter, groupSize: g)
+                prepareInput(a3Sub, window: 0, rows: sub, width: inter, scales: sc, into: &subIn, fakeQuant: false)
+                try subIn.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: sub, k: inter) }
+                try subOut.withUnsafeMutableBufferPointer { o in
+                    try ints.apply(di, out: o.baseAddress!)
+                    target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
+                }
+                return loss / Double(sub)
+            }
             FakeQuant.weightsMinMax(&wd, rows: h, columns: inter, groupSize: g)
             prepareInput(a3Sub, window: 0, rows: sub, width: inter, scales: sc, into: &subIn)
-            var loss = 0.0
             subIn.withUnsafeBufferPointer { xa in
                 subOut.withUnsafeMutableBufferPointer { o in
                     subMath.linear(xa.baseAddress!, wd, n: h, k: inter, out: o.baseAddress!)
@@ -152,8 +200,10 @@ public struct LayerSmoother {
         return choices
     }
 
-    /// Window w of `input`, divided by the scales and fake-quantized per token (Qa).
-    private func prepareInput(_ input: [Float], window w: Int, rows: Int? = nil, width: Int, scales: [Float], into out: inout [Float]) {
+    /// Window w of `input`, divided by the scales and (fakeQuant) fake-quantized per token (Qa); the
+    /// integer path quantizes it itself.
+    private func prepareInput(_ input: [Float], window w: Int, rows: Int? = nil, width: Int, scales: [Float], into out: inout [Float],
+                              fakeQuant: Bool = true) {
         let t = rows ?? math.tokens
         input.withUnsafeBufferPointer { src in
             out.withUnsafeMutableBufferPointer { dst in
@@ -161,7 +211,7 @@ public struct LayerSmoother {
                 for r in 0..<t {
                     for c in 0..<width { dst[r * width + c] = base[r * width + c] / scales[c] }
                 }
-                FakeQuant.activationsPerToken(dst.baseAddress!, tokens: t, channels: width)
+                if fakeQuant { FakeQuant.activationsPerToken(dst.baseAddress!, tokens: t, channels: width) }
             }
         }
     }

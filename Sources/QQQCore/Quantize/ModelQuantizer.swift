@@ -299,9 +299,12 @@ public final class ModelQuantizer {
             let stages = entry.seconds.sorted { $0.key < $1.key }.map { String(format: "%@ %.1f", $0.key as NSString, $0.value) }
             let memory = "RSS \(formatBytes(MemoryUsage.residentBytes ?? 0)), peak \(formatBytes(MemoryUsage.peakResidentBytes ?? 0))"
             log?("layer \(li + 1)/\(c.numLayers): \(String(format: "%.1f", entry.seconds.values.reduce(0, +))) s (\(stages.joined(separator: ", ")); \(memory))" +
-                 (entry.smoothing.isEmpty ? "" : "; smoothing t = " + entry.smoothing.map { String(format: "%@ %.2f (%d ch)", $0.group as NSString, $0.threshold, $0.scaledChannels) }.joined(separator: ", ")) +
+                 (entry.smoothing.isEmpty ? "" : "; smoothing t = " + entry.smoothing.map { String(format: "%@ %.2f (%d ch, %.1f s)", $0.group as NSString, $0.threshold, $0.scaledChannels, $0.seconds) }.joined(separator: ", ")) +
                  (options.gptq ? "; gptq error " + summary.joined(separator: ", ") : ""))
             report.layers.append(entry)
+            if StageTimer.shared.enabled {
+                log?("profile after layer \(li + 1): " + StageTimer.shared.report.map { String(format: "%@ %.2f s", $0.0 as NSString, $0.1) }.joined(separator: ", "))
+            }
         }
         try writer.add(name: "model.norm.weight", floats: checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32(), shape: [h], as: .f16)
         if !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {

@@ -20,12 +20,15 @@ enum QuantizeCommand: Command {
             OptionSpec(name: "smooth-tokens", valueName: "n", help: "Tokens each threshold candidate is evaluated on: q/k/v on whole windows, MLP groups on a strided subset; 0 = every token of the windows (the reference).", defaultValue: "4096"),
             OptionSpec(name: "smooth-search", valueName: "mode", help: "coarse (every 8th threshold, then the full grid around the best) or full (the reference's grid).",
                        defaultValue: "coarse"),
+            OptionSpec(name: "smooth-kernels", valueName: "mode", help: "int (candidates through the W4A8 integer kernels; per-group in the two-level format) or float (fake quantization and the FP32 GEMM, the reference's arithmetic).",
+                       defaultValue: "int"),
             OptionSpec(name: "no-gptq", help: "Round to nearest instead of GPTQ (same formats: the RTN baseline)."),
             OptionSpec(name: "mse", help: "GPTQ with the MSE clip search of the scales."),
             OptionSpec(name: "no-act-order", help: "GPTQ in column order instead of by decreasing Hessian diagonal."),
             OptionSpec(name: "percdamp", valueName: "x", help: "GPTQ dampening, a fraction of the mean Hessian diagonal.", defaultValue: "0.01"),
             OptionSpec(name: "threads", short: "t", valueName: "n", help: "Worker threads.", defaultValue: "\(ProcessInfo.processInfo.activeProcessorCount)"),
             OptionSpec(name: "force", help: "Replace the output folder if it exists."),
+            OptionSpec(name: "profile", help: "After each layer, print where the time went so far (finer stages) on stderr."),
             OptionSpec(name: "json", help: "Print the quantization report as JSON on stdout."),
         ],
         discussion: """
@@ -48,6 +51,7 @@ enum QuantizeCommand: Command {
         o.smoothSamples = try args.int("smooth-nsamples", range: 1...1024) ?? 4
         o.smoothTokens = try args.int("smooth-tokens", range: 0...Int(Int32.max)) ?? 4096
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
+        o.smoothKernels = try args.choice("smooth-kernels", ["int", "float"]) ?? "int"
         o.gptq = !args.flag("no-gptq")
         o.mse = args.flag("mse")
         o.actOrder = !args.flag("no-act-order")
@@ -57,8 +61,9 @@ enum QuantizeCommand: Command {
         o.calibration = try args.string("calib") ?? defaultCalibration()
 
         let quantizer = try ModelQuantizer(modelDirectory: modelDir, options: o)
+        StageTimer.shared.enabled = args.flag("profile")
         Diagnostics.write("qqq quantize: \(modelDir) -> \(output): \(o.groupSize == 128 ? "W4A8 g128" : "W4A8 per-channel"), "
-                          + "\(o.smooth ? "smoothing (\(o.smoothSamples) windows, \(o.smoothSearch) search) + " : "")\(o.gptq ? "GPTQ" : "RTN"), "
+                          + "\(o.smooth ? "smoothing (\(o.smoothSamples) windows, \(o.smoothSearch) search, \(o.smoothKernels) kernels) + " : "")\(o.gptq ? "GPTQ" : "RTN"), "
                           + "\(o.nsamples)x\(o.seqlen) calibration, \(o.threads) threads\n")
         var lastLine = ""
         let report = try quantizer.run(outputDirectory: output, force: args.flag("force"), progress: { p in
