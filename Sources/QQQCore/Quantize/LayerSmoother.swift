@@ -76,7 +76,9 @@ public struct LayerSmoother {
         // Group 1: q, k, v after input_layernorm; loss measured after attention.
         var scratchA = [Float](repeating: 0, count: t * h)
         var out = [Float](repeating: 0, count: t * qd)   // attention output of a qkv candidate
-        let useInt = options.smoothKernels == "int"
+        // "auto": the integer kernels where they compute the reference's integers exactly (per-channel);
+        // per-group keeps the reference's float per-slice scales.
+        let useInt = options.smoothKernels == "int" || (options.smoothKernels == "auto" && options.groupSize <= 0)
         let ints = SmoothIntLinear(threads: math.threads)
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
             var ws = [L.w[0], L.w[1], L.w[2]]

@@ -18,9 +18,10 @@ public struct QuantizeOptions: Codable, Sendable {
     /// "coarse": every 8th candidate, then the full grid around the best; "full": all candidates (reference).
     public var smoothSearch: String = "coarse"
     /// How a candidate's W4/A8 outputs are computed: "int" through the integer W4A8 kernels (the
-    /// reference's integers exactly per-channel; per-group in the two-level format the checkpoint uses),
-    /// "float" by fake quantization and the FP32 GEMM, as the reference does.
-    public var smoothKernels: String = "int"
+    /// reference's integers exactly per-channel; per-group the same codes in the two-level format the
+    /// checkpoint uses), "float" by fake quantization and the FP32 GEMM as the reference does, "auto" int
+    /// per-channel and float per-group (measured: neither grid is consistently better per-group).
+    public var smoothKernels: String = "auto"
     /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
     public var gptq: Bool = true
     public var mse: Bool = false

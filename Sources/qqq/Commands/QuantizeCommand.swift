@@ -20,8 +20,8 @@ enum QuantizeCommand: Command {
             OptionSpec(name: "smooth-tokens", valueName: "n", help: "Tokens each threshold candidate is evaluated on: q/k/v on whole windows, MLP groups on a strided subset; 0 = every token of the windows (the reference).", defaultValue: "4096"),
             OptionSpec(name: "smooth-search", valueName: "mode", help: "coarse (every 8th threshold, then the full grid around the best) or full (the reference's grid).",
                        defaultValue: "coarse"),
-            OptionSpec(name: "smooth-kernels", valueName: "mode", help: "int (candidates through the W4A8 integer kernels; per-group in the two-level format) or float (fake quantization and the FP32 GEMM, the reference's arithmetic).",
-                       defaultValue: "int"),
+            OptionSpec(name: "smooth-kernels", valueName: "mode", help: "How smoothing candidates are evaluated: int (the W4A8 integer kernels; per-group in the two-level format), float (fake quantization and the FP32 GEMM, the reference's arithmetic), or auto (int per-channel, where it is the reference's arithmetic exactly; float per-group).",
+                       defaultValue: "auto"),
             OptionSpec(name: "no-gptq", help: "Round to nearest instead of GPTQ (same formats: the RTN baseline)."),
             OptionSpec(name: "mse", help: "GPTQ with the MSE clip search of the scales."),
             OptionSpec(name: "no-act-order", help: "GPTQ in column order instead of by decreasing Hessian diagonal."),
@@ -51,7 +51,7 @@ enum QuantizeCommand: Command {
         o.smoothSamples = try args.int("smooth-nsamples", range: 1...1024) ?? 4
         o.smoothTokens = try args.int("smooth-tokens", range: 0...Int(Int32.max)) ?? 4096
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
-        o.smoothKernels = try args.choice("smooth-kernels", ["int", "float"]) ?? "int"
+        o.smoothKernels = try args.choice("smooth-kernels", ["auto", "int", "float"]) ?? "auto"
         o.gptq = !args.flag("no-gptq")
         o.mse = args.flag("mse")
         o.actOrder = !args.flag("no-act-order")
