@@ -41,7 +41,8 @@ struct QuantizeCLITests {
     }
 
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
-                      ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"]])
+                      ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"],
+                      ["--forward-kernels", "float"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -182,5 +183,12 @@ struct QuantizeCLITests {
         let r = try CLIRunner.run(["quantize", "m", "-o", "x", "--group-size", "64"])
         #expect(r.status == 64)
         #expect(r.stderr.contains("--group-size"))
+    }
+
+    @Test(arguments: [["--mse", "--no-mse"], ["--forward-kernels", "fp8"]])
+    func conflictingOrUnknownChoicesAreUsageErrors(flags: [String]) throws {
+        let r = try CLIRunner.run(["quantize", "m", "-o", "x"] + flags)
+        #expect(r.status == 64, "\(r.stderr)")
+        #expect(r.stderr.contains(flags[0]) || r.stderr.contains(flags[1]))
     }
 }

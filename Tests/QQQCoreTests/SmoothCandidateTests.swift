@@ -28,13 +28,37 @@ struct SmoothCandidateTests {
         return y
     }
 
-    static func intOutput(w: [Float], x: [Float], n: Int, k: Int, m: Int, groupSize: Int) throws -> [Float] {
-        let weights = try SmoothCandidate.intWeights(w, rows: n, columns: k, groupSize: groupSize)
-        let lin = SmoothIntLinear(threads: 2)
+    /// The candidate's output through `CandidateArithmetic` (input x / scales, weights as given).
+    static func output(useInt: Bool, w: [Float], x: [Float], n: Int, k: Int, m: Int, groupSize: Int,
+                       scales: [Float]? = nil) throws -> [Float] {
+        let arith = CandidateArithmetic(useInt: useInt, groupSize: groupSize, threads: 2)
+        let weights = try arith.weights(w, rows: n, columns: k)
         var y = [Float](repeating: 0, count: m * n)
-        try x.withUnsafeBufferPointer { try lin.quantize($0.baseAddress!, rows: m, k: k) }
-        try y.withUnsafeMutableBufferPointer { try lin.apply(weights, out: $0.baseAddress!) }
+        try x.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: m, width: k, scales: scales ?? [Float](repeating: 1, count: k)) }
+        try y.withUnsafeMutableBufferPointer { try arith.apply(weights, out: $0.baseAddress!) }
         return y
+    }
+
+    static func intOutput(w: [Float], x: [Float], n: Int, k: Int, m: Int, groupSize: Int) throws -> [Float] {
+        try output(useInt: true, w: w, x: x, n: n, k: k, m: m, groupSize: groupSize)
+    }
+
+    /// The float mode is the reference's fake quantization, smoothing scales applied to the input.
+    @Test(arguments: [(-1, false), (128, false), (-1, true)])
+    func floatAndIntModesMatchTheFakeQuantization(mode: (Int, Bool)) throws {
+        let (g, useInt) = mode
+        let (n, k, m) = (19, 576, 11)
+        let (w, x) = Self.data(n: n, k: k, m: m, seed: 7)
+        let scales = (0..<k).map { Float(1 + ($0 % 5)) * 0.5 }
+        let xs = (0..<(m * k)).map { x[$0] / scales[$0 % k] }
+        let want = Self.fakeQuantOutput(w: w, x: xs, n: n, k: k, m: m, groupSize: g)
+        let got = try Self.output(useInt: useInt, w: w, x: x, n: n, k: k, m: m, groupSize: g, scales: scales)
+        let scale = want.map { abs($0) }.max()!
+        let err = zip(got, want).map { abs(Double($0) - $1) }.max()! / scale
+        #expect(err < 1e-6, "group \(g) int \(useInt): \(err)")
+        // Without the scales the input differs: the comparison can fail.
+        let plain = try Self.output(useInt: useInt, w: w, x: x, n: n, k: k, m: m, groupSize: g)
+        #expect(zip(plain, want).map { abs(Double($0) - $1) }.max()! / scale > 1e-3)
     }
 
     @Test(arguments: [(37, 96, 9), (64, 576, 17), (3, 1536, 64)])

@@ -38,33 +38,73 @@ enum SmoothCandidate {
         }
         let result = GPTQResult(rows: n, columns: k, groupSize: groupSize > 0 ? groupSize : -1, codes: codes, scales: scales,
                                 dequantized: [], loss: 0, percDampUsed: 0, warnings: [])
-        let packed = try QQQFormat.pack(result, layerName: "smoothing candidate")
-        return try packed.qweight.withUnsafeBytes { q in
-            try packed.sChannel.withUnsafeBufferPointer { sc in
-                if groupSize > 0 {
-                    return try packed.sGroup.withUnsafeBufferPointer { sg in
-                        try IntWeights.w4(plainNibbles: q.baseAddress!, n: n, k: k, scale: sc.baseAddress!, sGroup: sg.baseAddress!)
-                    }
-                }
-                return try IntWeights.w4(plainNibbles: q.baseAddress!, n: n, k: k, scale: sc.baseAddress!)
-            }
-        }
+        return try QQQFormat.pack(result, layerName: "smoothing candidate").intWeights()
     }
 }
 
-/// y[rows][n] = Qa(x)·Qw(W)ᵀ through the integer kernels, reusing one activation buffer.
-final class SmoothIntLinear {
-    private var acts: QuantizedActivations?
-    let threads: Int
-    init(threads: Int) { self.threads = threads }
+/// A candidate's quantized weights, in the form `CandidateArithmetic` multiplies.
+enum CandidateWeights {
+    case float([Float], n: Int, k: Int)  // fake-quantized Qw(W), N x K
+    case int(IntWeights)
+}
 
-    /// Quantizes `x` (rows × k, per token) once; `apply` then runs any weights over it.
-    func quantize(_ x: UnsafePointer<Float>, rows: Int, k: Int) throws {
-        if acts == nil || acts!.k != k || acts!.capacity < rows { acts = QuantizedActivations(capacity: rows, k: k) }
-        try acts!.quantize(x, m: rows, ldx: k, threads: threads)
+/// How a smoothing candidate's W4/A8 outputs y = Qa(x / s) · Qw(W · s)ᵀ are computed
+/// (`--smooth-kernels`): through the integer kernels, or by fake quantization and the FP32 GEMM (the
+/// reference's arithmetic). One input is set, then any number of weights run over it.
+final class CandidateArithmetic {
+    let useInt: Bool
+    let groupSize: Int
+    let threads: Int
+    private var input: [Float] = []  // x / s: fake-quantized in float mode, the integer kernels' source otherwise
+    private var acts: QuantizedActivations?
+    private var rows = 0, width = 0
+
+    init(useInt: Bool, groupSize: Int, threads: Int) {
+        self.useInt = useInt
+        self.groupSize = groupSize
+        self.threads = threads
     }
 
-    func apply(_ w: IntWeights, out: UnsafeMutablePointer<Float>) throws {
-        try IntGemm.run(acts!, weights: w, y: out, ldy: w.n, threads: threads)
+    func weights(_ w: [Float], rows n: Int, columns k: Int) throws -> CandidateWeights {
+        if useInt { return .int(try SmoothCandidate.intWeights(w, rows: n, columns: k, groupSize: groupSize)) }
+        var q = w
+        FakeQuant.weightsMinMax(&q, rows: n, columns: k, groupSize: groupSize)
+        return .float(q, n: n, k: k)
+    }
+
+    /// Sets the input to x[r][c] / scales[c] for `rows` rows of `width`, then Qa per token.
+    func setInput(_ x: UnsafePointer<Float>, rows: Int, width: Int, scales: [Float]) throws {
+        if input.count < rows * width { input = [Float](repeating: 0, count: rows * width) }
+        self.rows = rows
+        self.width = width
+        try input.withUnsafeMutableBufferPointer { dst in
+            let d = dst.baseAddress!
+            scales.withUnsafeBufferPointer { sc in
+                for r in 0..<rows {
+                    for c in 0..<width { d[r * width + c] = x[r * width + c] / sc[c] }
+                }
+            }
+            if useInt {
+                if acts == nil || acts!.k != width || acts!.capacity < rows { acts = QuantizedActivations(capacity: rows, k: width) }
+                try acts!.quantize(d, m: rows, ldx: width, threads: threads)
+            } else {
+                FakeQuant.activationsPerToken(d, tokens: rows, channels: width)
+            }
+        }
+    }
+
+    /// out[rows][n] = the current input times the weights.
+    func apply(_ w: CandidateWeights, out: UnsafeMutablePointer<Float>) throws {
+        switch w {
+        case let .int(iw):
+            try IntGemm.run(acts!, weights: iw, y: out, ldy: iw.n, threads: threads)
+        case let .float(q, n, k):
+            input.withUnsafeBufferPointer { a in
+                q.withUnsafeBytes { b in
+                    Gemm.sgemm(m: rows, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: k, bType: .f32, bLayout: .nk,
+                               c: out, ldc: n, threads: threads)
+                }
+            }
+        }
     }
 }

@@ -71,10 +71,17 @@ public struct WeightQuantizer: Sendable, Equatable {
             let p = Float(1 - Double(i) / Double(grid))
             let s = scaleFrom(xmin: p * xmin, xmax: p * xmax)
             var err: Float = 0
-            for t in 0..<count {
-                let v = x[t * stride]
-                let d = abs(quantize(v, scale: s) - v)
-                if d > 0 { err += powf(d, norm) }
+            var t = 0
+            // The sum only grows, so a candidate stops as soon as it cannot be strictly better
+            // (same choice as the full sum, far fewer powf on the poor candidates).
+            while t < count && err < best {
+                let end = min(count, t + 16)
+                while t < end {
+                    let v = x[t * stride]
+                    let d = abs(quantize(v, scale: s) - v)
+                    if d > 0 { err += powf(d, norm) }
+                    t += 1
+                }
             }
             if err < best { best = err; bestScale = s } // first strictly better wins
         }

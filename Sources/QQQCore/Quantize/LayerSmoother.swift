@@ -60,7 +60,9 @@ public struct LayerSmoother {
         let qkvWindows = budget <= 0 ? s : min(s, max(1, (budget + t - 1) / t))
         let stride = budget <= 0 ? 1 : max(1, (s * t) / budget)
         let sub = (s * t + stride - 1) / stride
-        let subMath = stride == 1 ? math : LayerMath(config: c, tokens: sub, threads: math.threads)
+        // Runs the MLP groups over all `sub` tokens: with stride 1 and several windows that is more than
+        // one window's `t` (a LayerMath of `t` tokens there would compute only the first window).
+        let subMath = sub == t ? math : LayerMath(config: c, tokens: sub, threads: math.threads)
         func gather(_ src: [Float], width: Int) -> [Float] {
             if stride == 1 { return src }
             var out = [Float](repeating: 0, count: sub * width)
@@ -74,38 +76,24 @@ public struct LayerSmoother {
         let a2Sub = gather(a2, width: h), a3Sub = gather(a3, width: inter)
 
         // Group 1: q, k, v after input_layernorm; loss measured after attention.
-        var scratchA = [Float](repeating: 0, count: t * h)
         var out = [Float](repeating: 0, count: t * qd)   // attention output of a qkv candidate
         // "auto": the integer kernels where they compute the reference's integers exactly (per-channel);
         // per-group keeps the reference's float per-slice scales.
         let useInt = options.smoothKernels == "int" || (options.smoothKernels == "auto" && options.groupSize <= 0)
-        let ints = SmoothIntLinear(threads: math.threads)
+        let arith = CandidateArithmetic(useInt: useInt, groupSize: options.groupSize, threads: math.threads)
+        let timer = StageTimer.shared
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
             var ws = [L.w[0], L.w[1], L.w[2]]
             for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&ws[m], rows: n, columns: h, by: sc) }
+            let wq = try [(0, qd), (1, kvd), (2, kvd)].map { try arith.weights(ws[$0.0], rows: $0.1, columns: h) }
             var loss = 0.0
-            if useInt {
-                let wi = try [(0, qd), (1, kvd), (2, kvd)].map { try SmoothCandidate.intWeights(ws[$0.0], rows: $0.1, columns: h, groupSize: g) }
-                for w in 0..<qkvWindows {
-                    prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA, fakeQuant: false)
-                    try scratchA.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: t, k: h) }
-                    try out.withUnsafeMutableBufferPointer { o in
-                        try math.attention(bias: L.bias, out: o.baseAddress!) { q, k, v in
-                            try ints.apply(wi[0], out: q); try ints.apply(wi[1], out: k); try ints.apply(wi[2], out: v)
-                        }
-                        attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
-                    }
-                }
-                return loss / Double(qkvWindows * t)
-            }
-            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { FakeQuant.weightsMinMax(&ws[m], rows: n, columns: h, groupSize: g) }
             for w in 0..<qkvWindows {
-                prepareInput(a1, window: w, width: h, scales: sc, into: &scratchA)
-                scratchA.withUnsafeBufferPointer { xa in
-                    out.withUnsafeMutableBufferPointer { o in
-                        math.attention(xa.baseAddress!, wq: ws[0], wk: ws[1], wv: ws[2], bias: L.bias, out: o.baseAddress!)
-                        attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
+                try a1.withUnsafeBufferPointer { try arith.setInput($0.baseAddress! + w * t * h, rows: t, width: h, scales: sc) }
+                try out.withUnsafeMutableBufferPointer { o in
+                    try math.attention(bias: L.bias, out: o.baseAddress!) { q, k, v in
+                        try arith.apply(wq[0], out: q); try arith.apply(wq[1], out: k); try arith.apply(wq[2], out: v)
                     }
+                    attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
                 }
             }
             return loss / Double(qkvWindows * t)
@@ -116,47 +104,29 @@ public struct LayerSmoother {
 
         // Group 3: gate and up after post_attention_layernorm; loss on silu(gate) * up.
         var upScratch = [Float](repeating: 0, count: sub * inter)
-        var subIn = [Float](repeating: 0, count: sub * max(h, inter))
         var subOut = [Float](repeating: 0, count: sub * max(h, inter))
         let ug = try search(name: "gate/up", input: a2, channels: h) { sc in
             var wg = L.w[4], wu = L.w[5]
-            try StageTimer.shared.measure("smoothing: scale weights") {
+            try timer.measure("smoothing: scale weights") {
                 try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
                 try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
             }
-            var loss = 0.0
-            if useInt {
-                let timer = StageTimer.shared
-                let (gi, ui) = try timer.measure("smoothing: candidate weights") {
-                    (try SmoothCandidate.intWeights(wg, rows: inter, columns: h, groupSize: g),
-                     try SmoothCandidate.intWeights(wu, rows: inter, columns: h, groupSize: g))
-                }
-                try timer.measure("smoothing: candidate inputs") {
-                    prepareInput(a2Sub, window: 0, rows: sub, width: h, scales: sc, into: &subIn, fakeQuant: false)
-                    try subIn.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: sub, k: h) }
-                }
-                try subOut.withUnsafeMutableBufferPointer { o in
-                    try upScratch.withUnsafeMutableBufferPointer { u in
-                        try timer.measure("smoothing: candidate GEMMs") {
-                            try ints.apply(gi, out: o.baseAddress!)
-                            try ints.apply(ui, out: u.baseAddress!)
-                        }
-                        timer.measure("smoothing: silu") { subMath.siluMul(gate: o.baseAddress!, up: u.baseAddress!) }
-                    }
-                    timer.measure("smoothing: loss") {
-                        a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter) }
-                    }
-                }
-                return loss / Double(sub)
+            let (gq, uq) = try timer.measure("smoothing: candidate weights") {
+                (try arith.weights(wg, rows: inter, columns: h), try arith.weights(wu, rows: inter, columns: h))
             }
-            FakeQuant.weightsMinMax(&wg, rows: inter, columns: h, groupSize: g)
-            FakeQuant.weightsMinMax(&wu, rows: inter, columns: h, groupSize: g)
-            prepareInput(a2Sub, window: 0, rows: sub, width: h, scales: sc, into: &subIn)
-            subIn.withUnsafeBufferPointer { xa in
-                subOut.withUnsafeMutableBufferPointer { o in
-                    upScratch.withUnsafeMutableBufferPointer { u in
-                        subMath.swiglu(xa.baseAddress!, wg: wg, wu: wu, up: u.baseAddress!, out: o.baseAddress!)
+            try timer.measure("smoothing: candidate inputs") {
+                try a2Sub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: h, scales: sc) }
+            }
+            var loss = 0.0
+            try subOut.withUnsafeMutableBufferPointer { o in
+                try upScratch.withUnsafeMutableBufferPointer { u in
+                    try timer.measure("smoothing: candidate GEMMs") {
+                        try arith.apply(gq, out: o.baseAddress!)
+                        try arith.apply(uq, out: u.baseAddress!)
                     }
+                    timer.measure("smoothing: silu") { subMath.siluMul(gate: o.baseAddress!, up: u.baseAddress!) }
+                }
+                timer.measure("smoothing: loss") {
                     a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter) }
                 }
             }
@@ -175,24 +145,12 @@ public struct LayerSmoother {
         let dn = try search(name: "down", input: a3, channels: inter) { sc in
             var wd = L.w[6]
             try SmoothFold.scaleColumns(&wd, rows: h, columns: inter, by: sc)
+            let dq = try arith.weights(wd, rows: h, columns: inter)
+            try a3Sub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: inter, scales: sc) }
             var loss = 0.0
-            if useInt {
-                let di = try SmoothCandidate.intWeights(wd, rows: h, columns: inter, groupSize: g)
-                prepareInput(a3Sub, window: 0, rows: sub, width: inter, scales: sc, into: &subIn, fakeQuant: false)
-                try subIn.withUnsafeBufferPointer { try ints.quantize($0.baseAddress!, rows: sub, k: inter) }
-                try subOut.withUnsafeMutableBufferPointer { o in
-                    try ints.apply(di, out: o.baseAddress!)
-                    target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
-                }
-                return loss / Double(sub)
-            }
-            FakeQuant.weightsMinMax(&wd, rows: h, columns: inter, groupSize: g)
-            prepareInput(a3Sub, window: 0, rows: sub, width: inter, scales: sc, into: &subIn)
-            subIn.withUnsafeBufferPointer { xa in
-                subOut.withUnsafeMutableBufferPointer { o in
-                    subMath.linear(xa.baseAddress!, wd, n: h, k: inter, out: o.baseAddress!)
-                    target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
-                }
+            try subOut.withUnsafeMutableBufferPointer { o in
+                try arith.apply(dq, out: o.baseAddress!)
+                target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
             }
             return loss / Double(sub)
         }
@@ -200,22 +158,6 @@ public struct LayerSmoother {
         try SmoothFold.divideRows(&L.w[5], rows: inter, columns: h, by: dn.scales)
         choices.append(dn.choice)
         return choices
-    }
-
-    /// Window w of `input`, divided by the scales and (fakeQuant) fake-quantized per token (Qa); the
-    /// integer path quantizes it itself.
-    private func prepareInput(_ input: [Float], window w: Int, rows: Int? = nil, width: Int, scales: [Float], into out: inout [Float],
-                              fakeQuant: Bool = true) {
-        let t = rows ?? math.tokens
-        input.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                let base = src.baseAddress! + w * t * width
-                for r in 0..<t {
-                    for c in 0..<width { dst[r * width + c] = base[r * width + c] / scales[c] }
-                }
-                if fakeQuant { FakeQuant.activationsPerToken(dst.baseAddress!, tokens: t, channels: width) }
-            }
-        }
     }
 
     private func search(name: String, input: [Float], channels: Int,

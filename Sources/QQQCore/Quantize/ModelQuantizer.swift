@@ -165,7 +165,8 @@ public final class ModelQuantizer {
                 }
             }
 
-            var effective = L.w
+            // The quantized linears as the rest of this layer's forward runs them.
+            var ops = [CalibrationLinear?](repeating: nil, count: LayerWeights.names.count)
             func quantize(_ js: [Int], hessian: Hessian?) throws {
                 let k = L.shapes[js[0]].k
                 let factor = try hessian.map { h in
@@ -181,7 +182,7 @@ public final class ModelQuantizer {
                         return try RoundToNearest.quantize(weight: L.w[j], rows: rows, columns: cols, options: gptqOptions, layerName: name)
                     }
                     let packed = try QQQFormat.pack(result, layerName: name)
-                    effective[j] = packed.effectiveWeight()
+                    ops[j] = try CalibrationLinear(packed, kernels: options.forwardKernels, name: name)
                     L.w[j] = []  // only the quantized weights are used from here on (frees 0.8 GB per 7B layer)
                     try writer.add(name: name + ".qweight", dtype: .u8, shape: [rows, cols / 2], bytes: Data(packed.qweight))
                     try writer.add(name: name + ".s_channel", floats: packed.sChannel, shape: [rows], as: .f32)
@@ -212,11 +213,16 @@ public final class ModelQuantizer {
             // o_proj from the attention output of the quantized q, k, v.
             announce("o_proj")
             let hO: Hessian? = useGPTQ ? Hessian(columns: qd) : nil
-            timed("forward") {
+            try timed("forward") {
                 for w in 0..<n {
-                    xn.withUnsafeMutableBufferPointer { b in
-                        math.rmsNorm(x + w * t * h, weight: L.ln1, out: b.baseAddress!)
-                        math.attention(b.baseAddress!, wq: effective[0], wk: effective[1], wv: effective[2], bias: L.bias, out: attn + w * t * qd)
+                    try xn.withUnsafeMutableBufferPointer { b in
+                        let xw = b.baseAddress!
+                        math.rmsNorm(x + w * t * h, weight: L.ln1, out: xw)
+                        try math.attention(bias: L.bias, out: attn + w * t * qd) { q, k, v in
+                            try ops[0]!.apply(xw, math: math, out: q)
+                            try ops[1]!.apply(xw, math: math, out: k)
+                            try ops[2]!.apply(xw, math: math, out: v)
+                        }
                     }
                     if let hO { timed("hessian") { hO.add(x: attn + w * t * qd, tokens: t) } }
                 }
@@ -225,10 +231,10 @@ public final class ModelQuantizer {
             // gate, up from the normed residual after attention.
             announce("gate/up")
             let hGU: Hessian? = useGPTQ ? Hessian(columns: h) : nil
-            timed("forward") {
+            try timed("forward") {
                 for w in 0..<n {
-                    proj.withUnsafeMutableBufferPointer { p in
-                        math.linear(attn + w * t * qd, effective[3], n: h, k: qd, out: p.baseAddress!)
+                    try proj.withUnsafeMutableBufferPointer { p in
+                        try ops[3]!.apply(attn + w * t * qd, math: math, out: p.baseAddress!)
                         addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
                     }
                     if let hGU {
@@ -239,18 +245,23 @@ public final class ModelQuantizer {
             }
             try quantize([4, 5], hessian: hGU)
             // down from silu(gate) * up of the quantized gate/up.
+            func swiglu(_ xn: UnsafePointer<Float>, up: UnsafeMutablePointer<Float>, out: UnsafeMutablePointer<Float>) throws {
+                try ops[4]!.apply(xn, math: math, out: out)
+                try ops[5]!.apply(xn, math: math, out: up)
+                math.siluMul(gate: out, up: up)
+            }
             announce("down")
             let hD: Hessian? = useGPTQ ? Hessian(columns: inter) : nil
             var act = [Float](repeating: 0, count: t * inter)
             var fp16Safe = [Bool](repeating: false, count: n)
             if let hD {
-                timed("forward") {
+                try timed("forward") {
                     for w in 0..<n {
-                        xn.withUnsafeMutableBufferPointer { b in
+                        try xn.withUnsafeMutableBufferPointer { b in
                             math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
-                            up.withUnsafeMutableBufferPointer { u in
-                                act.withUnsafeMutableBufferPointer { a in
-                                    math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                            try up.withUnsafeMutableBufferPointer { u in
+                                try act.withUnsafeMutableBufferPointer { a in
+                                    try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
                                     // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
                                     var peak: Float = 0
@@ -266,23 +277,23 @@ public final class ModelQuantizer {
             try quantize([6], hessian: hD)
             // The next layer's inputs: this layer's output with every linear quantized.
             announce("layer output")
-            timed("forward") {
+            try timed("forward") {
                 for w in 0..<n {
-                    xn.withUnsafeMutableBufferPointer { b in
-                        up.withUnsafeMutableBufferPointer { u in
-                            act.withUnsafeMutableBufferPointer { a in
+                    try xn.withUnsafeMutableBufferPointer { b in
+                        try up.withUnsafeMutableBufferPointer { u in
+                            try act.withUnsafeMutableBufferPointer { a in
                                 if cacheDown && fp16Safe[w] {
                                     VectorOps.f16ToF32(downInputs + w * t * inter, a.baseAddress!, count: t * inter)
                                 } else {
                                     math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
-                                    math.swiglu(b.baseAddress!, wg: effective[4], wu: effective[5], up: u.baseAddress!, out: a.baseAddress!)
+                                    try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     if fp16Safe[w] {  // the same values the cache would have held
                                         VectorOps.f32ToF16(a.baseAddress!, u.baseAddress!, count: t * inter)
                                         VectorOps.f16ToF32(u.baseAddress!, a.baseAddress!, count: t * inter)
                                     }
                                 }
-                                proj.withUnsafeMutableBufferPointer { p in
-                                    math.linear(a.baseAddress!, effective[6], n: h, k: inter, out: p.baseAddress!)
+                                try proj.withUnsafeMutableBufferPointer { p in
+                                    try ops[6]!.apply(a.baseAddress!, math: math, out: p.baseAddress!)
                                     addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
                                 }
                             }

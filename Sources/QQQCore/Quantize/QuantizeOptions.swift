@@ -24,7 +24,14 @@ public struct QuantizeOptions: Codable, Sendable {
     public var smoothKernels: String = "auto"
     /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
     public var gptq: Bool = true
-    public var mse: Bool = false
+    /// How the calibration forward runs each linear once it is quantized (the inputs of the later
+    /// sub-layers' Hessians and of the next layer): "int" the W4A8 integer kernels with per-token int8
+    /// activations (the deployed model's arithmetic), "float" fake-quantized weights with float
+    /// activations (the reference: W4A16 arithmetic, ~1.7× slower here).
+    public var forwardKernels: String = "int"
+    /// The clip search of the weight scales (QQQ-METHOD 4.3; the reference's CLI default, off in the
+    /// paper's smoothing recipe). The CLI turns it on with GPTQ and off for the RTN baseline.
+    public var mse: Bool = true
     public var actOrder: Bool = true
     public var percDamp: Double = 0.01
     public var blockSize: Int = 128

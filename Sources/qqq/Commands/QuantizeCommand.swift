@@ -23,7 +23,10 @@ enum QuantizeCommand: Command {
             OptionSpec(name: "smooth-kernels", valueName: "mode", help: "How smoothing candidates are evaluated: int (the W4A8 integer kernels; per-group in the two-level format), float (fake quantization and the FP32 GEMM, the reference's arithmetic), or auto (int per-channel, where it is the reference's arithmetic exactly; float per-group).",
                        defaultValue: "auto"),
             OptionSpec(name: "no-gptq", help: "Round to nearest instead of GPTQ (same formats: the RTN baseline)."),
-            OptionSpec(name: "mse", help: "GPTQ with the MSE clip search of the scales."),
+            OptionSpec(name: "forward-kernels", valueName: "mode", help: "How the calibration forward runs a linear once it is quantized (the inputs of later Hessians and of the next layer): int (the W4A8 integer kernels with per-token int8 activations, as the deployed model computes) or float (fake-quantized weights, float activations: the reference).",
+                       defaultValue: "int"),
+            OptionSpec(name: "mse", help: "Clip search of the scales (grid 100, scales shrunk down to 0.21x, error norm 2.4): on by default with GPTQ (the reference's default), off with --no-gptq (plain RTN) unless given."),
+            OptionSpec(name: "no-mse", help: "MinMax scales without the clip search (the paper's QQQ recipe)."),
             OptionSpec(name: "no-act-order", help: "GPTQ in column order instead of by decreasing Hessian diagonal."),
             OptionSpec(name: "percdamp", valueName: "x", help: "GPTQ dampening, a fraction of the mean Hessian diagonal.", defaultValue: "0.01"),
             OptionSpec(name: "threads", short: "t", valueName: "n", help: "Worker threads.", defaultValue: "\(ProcessInfo.processInfo.activeProcessorCount)"),
@@ -53,7 +56,9 @@ enum QuantizeCommand: Command {
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
         o.smoothKernels = try args.choice("smooth-kernels", ["auto", "int", "float"]) ?? "auto"
         o.gptq = !args.flag("no-gptq")
-        o.mse = args.flag("mse")
+        o.forwardKernels = try args.choice("forward-kernels", ["int", "float"]) ?? "int"
+        if args.flag("mse") && args.flag("no-mse") { throw UsageError(message: "'--mse' and '--no-mse' exclude each other") }
+        o.mse = args.flag("mse") || (o.gptq && !args.flag("no-mse"))
         o.actOrder = !args.flag("no-act-order")
         o.percDamp = try args.double("percdamp") ?? 0.01
         guard o.percDamp > 0, o.percDamp < 1 else { throw UsageError(message: "'--percdamp' must be in (0, 1)") }
@@ -63,7 +68,7 @@ enum QuantizeCommand: Command {
         let quantizer = try ModelQuantizer(modelDirectory: modelDir, options: o)
         StageTimer.shared.enabled = args.flag("profile")
         Diagnostics.write("qqq quantize: \(modelDir) -> \(output): \(o.groupSize == 128 ? "W4A8 g128" : "W4A8 per-channel"), "
-                          + "\(o.smooth ? "smoothing (\(o.smoothSamples) windows, \(o.smoothSearch) search, \(o.smoothKernels) kernels) + " : "")\(o.gptq ? "GPTQ" : "RTN"), "
+                          + "\(o.smooth ? "smoothing (\(o.smoothSamples) windows, \(o.smoothSearch) search, \(o.smoothKernels) kernels) + " : "")\(o.gptq ? "GPTQ (\(o.forwardKernels) forward)" : "RTN")\(o.mse ? " with MSE clip search" : ""), "
                           + "\(o.nsamples)x\(o.seqlen) calibration, \(o.threads) threads\n")
         var lastLine = ""
         let report = try quantizer.run(outputDirectory: output, force: args.flag("force"), progress: { p in
