@@ -9,7 +9,9 @@ import QQQKernels
 /// Within a layer GPTQ runs "true sequential" (as GPTQModel does): q/k/v are quantized from the layer
 /// input's Hessian, then o_proj from the attention output of the quantized q/k/v, then gate/up, then
 /// down, each Hessian taken on inputs that already carry the earlier sub-layers' quantization; the
-/// next layer's inputs come from the quantized layer (float activations, as in the reference).
+/// next layer's inputs come from the quantized layer, whose linears run as `--forward-kernels` says
+/// (default: the W4A8 integer kernels with int8 activations, as deployed; the reference uses float
+/// activations).
 public final class ModelQuantizer {
     public struct Progress {
         public let layer: Int       // 1-based
