@@ -53,7 +53,6 @@ public struct LayerSmoother {
                 }
             }
         }
-        let g = options.groupSize
         // Candidate evaluations see a bounded number of tokens (options.smoothTokens): q/k/v whole
         // windows (attention), the MLP groups an evenly strided subset of all windows' tokens.
         let budget = options.smoothTokens
