@@ -57,7 +57,7 @@ final class CandidateArithmetic {
     let threads: Int
     private var input: [Float] = []  // x / s: fake-quantized in float mode, the integer kernels' source otherwise
     private var acts: QuantizedActivations?
-    private var rows = 0, width = 0
+    private var rows = 0
 
     init(useInt: Bool, groupSize: Int, threads: Int) {
         self.useInt = useInt
@@ -76,7 +76,6 @@ final class CandidateArithmetic {
     func setInput(_ x: UnsafePointer<Float>, rows: Int, width: Int, scales: [Float]) throws {
         if input.count < rows * width { input = [Float](repeating: 0, count: rows * width) }
         self.rows = rows
-        self.width = width
         try input.withUnsafeMutableBufferPointer { dst in
             let d = dst.baseAddress!
             scales.withUnsafeBufferPointer { sc in

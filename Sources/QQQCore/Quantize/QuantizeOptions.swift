@@ -27,7 +27,7 @@ public struct QuantizeOptions: Codable, Sendable {
     /// How the calibration forward runs each linear once it is quantized (the inputs of the later
     /// sub-layers' Hessians and of the next layer): "int" the W4A8 integer kernels with per-token int8
     /// activations (the deployed model's arithmetic), "float" fake-quantized weights with float
-    /// activations (the reference: W4A16 arithmetic, ~1.7× slower here).
+    /// activations (the reference: W4A16 arithmetic).
     public var forwardKernels: String = "int"
     /// The clip search of the weight scales (QQQ-METHOD 4.3; the reference's CLI default, off in the
     /// paper's smoothing recipe). The CLI turns it on with GPTQ and off for the RTN baseline.
