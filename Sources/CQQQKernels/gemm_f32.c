@@ -42,14 +42,24 @@ int qqq_sgemm_nr(void) { return 16; }
 
 void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
                int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
-    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
-             sgemm_portable(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
+    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1),
+             sgemm_portable(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
 }
 
 void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
                   int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
-    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch),
-             sgemm_portable(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch));
+    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1),
+             sgemm_portable(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
+}
+
+void qqq_ssyrk_upper(int path, int64_t n, int64_t k, const float *x, int64_t ldx, int64_t col0, int64_t col1,
+                     float *c, int64_t ldc, float *scratch) {
+    if (col0 < 0) col0 = 0;
+    if (col1 > n) col1 = n;
+    if (col0 >= col1) return;
+    // Rows 0..col1 of Xᵀ against columns col0..col1 of X, the tiles below the diagonal skipped.
+    DISPATCH(path, sgemm_avx2(col1, col1 - col0, k, x, ldx, 1, x + col0, ldx, QQQ_B_F32, QQQ_B_KN, c + col0, ldc, 1, scratch, col0),
+             sgemm_portable(col1, col1 - col0, k, x, ldx, 1, x + col0, ldx, QQQ_B_F32, QQQ_B_KN, c + col0, ldc, 1, scratch, col0));
 }
 
 void qqq_sgemm_pack_b(int path, const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw, int dst_type,

@@ -110,6 +110,32 @@ public enum Gemm {
     }
 }
 
+extension Gemm {
+    /// Upper triangle of a symmetric rank-k update: C(i, j) += Σ_p x[p][i]·x[p][j] for i ≤ j, with x
+    /// [k][n] row-major (row stride ldx) and C [n][n] (ldc). Entries below the diagonal are not defined
+    /// (tiles that cross it write some of them). Each computed entry has the bits the full GEMM XᵀX
+    /// gives it. Threads take column ranges of equal area: column j holds j + 1 entries.
+    public static func syrkUpper(n: Int, k: Int, x: UnsafePointer<Float>, ldx: Int, c: UnsafeMutablePointer<Float>, ldc: Int,
+                                 threads: Int = Gemm.defaultThreads, path: KernelPath? = nil) {
+        guard n > 0, k > 0 else { return }
+        let p = code(path ?? defaultFloatPath)
+        let nr = Int(qqq_sgemm_nr())
+        let flops = Double(n) * Double(n) * Double(k)
+        let workers = flops < 2e6 ? 1 : max(1, min(threads, (n + nr - 1) / nr))
+        // Boundaries at n·sqrt(w/W) (in whole NR strips): equal shares of the triangle's area.
+        let bounds = (0...workers).map { w -> Int in
+            w == workers ? n : min(n, Int((Double(n) * (Double(w) / Double(workers)).squareRoot() / Double(nr)).rounded()) * nr)
+        }
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            guard bounds[w] < bounds[w + 1] else { return }
+            pool.withBuffer { s in
+                qqq_ssyrk_upper(p, Int64(n), Int64(k), x, Int64(ldx), Int64(bounds[w]), Int64(bounds[w + 1]), c, Int64(ldc), s)
+            }
+        }
+    }
+}
+
+
 /// W4A16 weights for `Gemm.sgemm(bType: .q4g128)`: plain int4 nibbles [N][K/2] and fp16 scales
 /// [N][ceil(K/128)], dequantized to fp32 inside the GEMM's panel packing.
 public final class Q4G128Matrix: @unchecked Sendable {

@@ -165,6 +165,45 @@ struct GemmTests {
         }
     }
 
+    /// The Hessian's symmetric rank-k update: every entry on or above the diagonal has the bits of the
+    /// full XᵀX GEMM (same path) added to what C held, and is close to a Double reference; fused (n <= 192)
+    /// and blocked row paths, more than one column block (n > 1024), odd n and k, 1-3 threads.
+    @Test(arguments: [(1, 1), (7, 5), (17, 300), (100, 64), (193, 33), (577, 129), (1100, 40)])
+    func syrkUpperMatchesFullProduct(shape: (Int, Int)) {
+        let (n, k) = shape
+        var rng = TestRNG(state: UInt64(n * 7919 + k))
+        let ldx = n + 3, ldc = n + 1
+        let x = (0..<(k * ldx)).map { _ in rng.float() }
+        let c0 = (0..<(n * ldc)).map { _ in rng.float() }
+        var want = c0
+        referenceGemm(m: n, n: n, k: k, a: x, lda: ldx, b: x, ldb: ldx, layout: .kn, c: &want, ldc: ldc, accumulate: true,
+                      aTransposed: true)
+        for path in Self.paths {
+            var full = c0
+            Gemm.sgemm(m: n, n: n, k: k, a: x, lda: ldx, b: x, ldb: ldx, bType: .f32, bLayout: .kn, c: &full, ldc: ldc,
+                       accumulate: true, aTransposed: true, threads: 1, path: path)
+            for threads in [1, 2, 3] {
+                var got = c0
+                x.withUnsafeBufferPointer { xp in
+                    Gemm.syrkUpper(n: n, k: k, x: xp.baseAddress!, ldx: ldx, c: &got, ldc: ldc, threads: threads, path: path)
+                }
+                var differing = 0
+                var worst: Float = 0
+                for i in 0..<n {
+                    for j in i..<n {
+                        if got[i * ldc + j].bitPattern != full[i * ldc + j].bitPattern { differing += 1 }
+                        // The diagonal sums squares (no cancellation): relative to the larger of √k and the value.
+                        let w = want[i * ldc + j]
+                        worst = max(worst, abs(got[i * ldc + j] - w) / max(Float(k).squareRoot(), abs(w)))
+                    }
+                    if got[i * ldc + n] != c0[i * ldc + n] { differing += 1 }  // padding column untouched
+                }
+                #expect(differing == 0, "path \(path) threads \(threads) n\(n) k\(k): \(differing) entries differ from the full GEMM")
+                #expect(worst < 2e-6, "path \(path) threads \(threads) n\(n) k\(k): \(worst)")
+            }
+        }
+    }
+
     @Test func zeroKClearsOrKeeps() {
         var c: [Float] = [1, 2, 3, 4]
         let a: [Float] = [0], b: [Float] = [0]

@@ -48,6 +48,14 @@ void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k,
                   const void *b, int64_t ldb, int btype, int blayout,
                   float *c, int64_t ldc, int accumulate, float *scratch);
 
+/// Symmetric rank-k update, upper triangle: C(i, j) += sum_p x[p][i] * x[p][j] for i <= j and
+/// col0 <= j < col1 (x is [k][n] with row stride ldx, C is [n][n] with ldc). Each such C(i, j) gets the
+/// same bits as the full product qqq_sgemm_at(Xᵀ, X) would add; entries below the diagonal in the
+/// micro-tiles that cross it may be written too and are to be ignored. Column ranges split the work
+/// across threads (column j costs j + 1 entries).
+void qqq_ssyrk_upper(int path, int64_t n, int64_t k, const float *x, int64_t ldx, int64_t col0, int64_t col1,
+                     float *c, int64_t ldc, float *scratch);
+
 /// Packs B (src_layout NK: W[N][K], or KN: B[K][N]; row stride ldw; src_type F32/F16/BF16) into the
 /// PACKED layout of depth K as dst_type (F32, or F16 from an F16 NK source): ceil(N/NR)*NR*K elements.
 void qqq_sgemm_pack_b(int path, const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw,

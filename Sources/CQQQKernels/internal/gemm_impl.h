@@ -283,8 +283,12 @@ static void FN(gemv_packed)(int64_t m, int64_t n, int64_t k, const float *a, int
     }
 }
 
+// tri >= 0: only C(i, j) with i <= j + tri is needed (a symmetric rank-k update's upper triangle, this
+// call's column 0 being column `tri` of the whole): row blocks below the last column and micro-tiles
+// wholly below the diagonal are skipped; tiles on it are computed whole. tri < 0: the full product.
 static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, int a_trans, const void *b,
-                      int64_t ldb, int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
+                      int64_t ldb, int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch,
+                      int64_t tri) {
     if (m <= 0 || n <= 0) return;
     if (k <= 0) {
         if (!accumulate) for (int64_t i = 0; i < m; i++) memset(c + i * ldc, 0, (size_t)n * 4);
@@ -326,6 +330,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
             // the same strip of the next block, whose conversion comes after this block's row blocks.
             int direct = fused || btype == QQQ_B_F32;
             for (int64_t ic = 0; ic < m; ic += mc_step) {
+                if (tri >= 0 && ic > tri + jc + nc - 1) break;
                 int64_t mc = m - ic < mc_step ? m - ic : mc_step;
                 FN(pack_a)(a_trans ? a + pc * lda + ic : a + ic * lda + pc, lda, a_trans, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
@@ -362,6 +367,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
                             const char *row = (const char *)b + (next_row * ldb + next_pc) * esize;
                             for (int64_t off = 0; off < next_kc * esize; off += 64) __builtin_prefetch(row + off, 0, 2);
                         }
+                        if (tri >= 0 && ic + ir > tri + jc + jr + nr - 1) continue;
                         float *cp = c + (ic + ir) * ldc + jc + jr;
                         if (mr == MR && nr == NR) {
                             FN(kernel)(kc, pa + ir * kc, bs, cp, ldc, acc);
