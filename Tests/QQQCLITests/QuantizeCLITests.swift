@@ -42,7 +42,7 @@ struct QuantizeCLITests {
 
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
                       ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"],
-                      ["--forward-kernels", "float"]])
+                      ["--forward-kernels", "float"], ["--smooth-vo", "shared"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -53,6 +53,8 @@ struct QuantizeCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("bits per quantized weight"))
         #expect(r.stderr.contains("layer 2/2"))
+        // The fixture has grouped-query attention: the v→o group runs only when asked to share scales.
+        #expect(r.stderr.contains("), o ") == flags.contains("shared"), "\(r.stderr)")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("config.json"))) as! [String: Any]
         let q = config["quantization_config"] as! [String: Any]
         #expect(q["quant_method"] as? String == "qqq")
@@ -185,7 +187,7 @@ struct QuantizeCLITests {
         #expect(r.stderr.contains("--group-size"))
     }
 
-    @Test(arguments: [["--mse", "--no-mse"], ["--forward-kernels", "fp8"]])
+    @Test(arguments: [["--mse", "--no-mse"], ["--forward-kernels", "fp8"], ["--smooth-vo", "gqa"]])
     func conflictingOrUnknownChoicesAreUsageErrors(flags: [String]) throws {
         let r = try CLIRunner.run(["quantize", "m", "-o", "x"] + flags)
         #expect(r.status == 64, "\(r.stderr)")

@@ -8,7 +8,7 @@ import QQQKernels
 enum TinyModelFixture {
     static let hidden = 64, layers = 2, heads = 4, kvHeads = 2, inter = 96, vocab = 256
 
-    static func configJSON(architecture: String = "LlamaForCausalLM", hidden: Int = hidden, inter: Int = inter) -> String {
+    static func configJSON(architecture: String = "LlamaForCausalLM", hidden: Int = hidden, inter: Int = inter, kvHeads: Int = kvHeads) -> String {
         """
         {"architectures": ["\(architecture)"], "model_type": "llama", "hidden_size": \(hidden),
          "intermediate_size": \(inter), "num_hidden_layers": \(layers), "num_attention_heads": \(heads),
@@ -49,10 +49,10 @@ enum TinyModelFixture {
 
     /// Writes the fixture; `mutate` may drop or alter tensors before writing.
     @discardableResult
-    static func write(to dir: URL, seed: UInt64 = 1, hidden: Int = hidden, inter: Int = inter, dtype: DType = .f16,
+    static func write(to dir: URL, seed: UInt64 = 1, hidden: Int = hidden, inter: Int = inter, kvHeads: Int = kvHeads, dtype: DType = .f16,
                       mutate: ((inout [(String, [Int])]) -> Void)? = nil, values: ((String, Int) -> Float?)? = nil) throws -> URL {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        try configJSON(hidden: hidden, inter: inter).write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
+        try configJSON(hidden: hidden, inter: inter, kvHeads: kvHeads).write(to: dir.appendingPathComponent("config.json"), atomically: true, encoding: .utf8)
         try tokenizerJSON().write(to: dir.appendingPathComponent("tokenizer.json"))
         var specs: [(String, [Int])] = [("model.embed_tokens.weight", [vocab, hidden]), ("model.norm.weight", [hidden])]
         let hd = hidden / heads

@@ -19,6 +19,21 @@ import Testing
         #expect(p.gmin == 0 && p.gmax == 2)
     }
 
+    /// o_proj's input channels (head q, dim j) folded onto v's rows (KV head q / group, dim j).
+    @Test func statsSharedAcrossQueryHeads() {
+        // 4 heads, 2 KV heads, head dim 2: heads 0, 1 read KV head 0; heads 2, 3 KV head 1.
+        var st = SmoothChannelStats(channels: 8)
+        let a: [Float] = [1, -2, 3, 0, -5, 1, 2, 2,
+                          0, 4, -1, -6, 1, 0, 0, 7]
+        a.withUnsafeBufferPointer { st.add(x: $0.baseAddress!, tokens: 2) }
+        let kv = st.sharedAcrossHeads(heads: 4, kvHeads: 2, headDim: 2)
+        #expect(kv.channels == 4 && kv.tokens == 2)
+        #expect(kv.cmax == [3, 4, 2, 7])
+        #expect(kv.cmin == [-1, -6, -5, 0])
+        // As many KV heads as heads: unchanged.
+        #expect(st.sharedAcrossHeads(heads: 4, kvHeads: 4, headDim: 2) == st)
+    }
+
     @Test func candidateSchedule() {
         // gmax 20, gmin -30: bound 30, num = max(100, 40) = 100, step = 29.9/100.
         let c = SmoothThresholds.candidates(gmax: 20, gmin: -30)

@@ -32,6 +32,24 @@ public struct SmoothChannelStats: Sendable, Equatable {
         tokens += max(0, t)
     }
 
+    /// The statistics of o_proj's input (heads x headDim channels) folded onto v_proj's output rows
+    /// (kvHeads x headDim): the query heads that read one KV head share its channel's scale, so each
+    /// kv channel takes the extremes over them. With as many KV heads as heads it is the identity.
+    public func sharedAcrossHeads(heads: Int, kvHeads: Int, headDim d: Int) -> SmoothChannelStats {
+        precondition(heads * d == channels && kvHeads > 0 && heads % kvHeads == 0)
+        var out = SmoothChannelStats(channels: kvHeads * d)
+        let group = heads / kvHeads
+        for h in 0..<heads {
+            for j in 0..<d {
+                let kv = (h / group) * d + j
+                out.cmax[kv] = max(out.cmax[kv], cmax[h * d + j])
+                out.cmin[kv] = min(out.cmin[kv], cmin[h * d + j])
+            }
+        }
+        out.tokens = tokens
+        return out
+    }
+
     public var gmax: Float { max(cmax.max() ?? 0, 0) }
     public var gmin: Float { min(cmin.min() ?? 0, 0) }
 }

@@ -1,8 +1,7 @@
 import Foundation
 
 /// Adaptive smoothing of one layer (QQQ-METHOD §2): for each group (qkv after input_layernorm,
-/// gate/up after post_attention_layernorm, up→down; v→o only when the KV head count equals the head
-/// count), search the outlier threshold t whose scales s = max(1, |x_c|max / t) minimise the output MSE
+/// v→o, gate/up after post_attention_layernorm, up→down), search the outlier threshold t whose scales s = max(1, |x_c|max / t) minimise the output MSE
 /// under W4/A8 fake quantization, then fold s into the norms and weights (exact in float).
 public struct LayerSmoother {
     public struct Choice: Codable {
@@ -101,6 +100,41 @@ public struct LayerSmoother {
         for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&L.w[m], rows: n, columns: h, by: qkv.scales) }
         choices.append(qkv.choice)
 
+        // Group 2: v→o. o_proj's input channel (head q, dim j) is v_proj's output row (KV head q / group,
+        // dim j), so a scale there is exact in float: o_proj's columns times s, v's rows (and bias) over s.
+        // With grouped-query attention the query heads of one KV head share its scale (`smoothVO` "shared");
+        // the reference folds this group only when every head has its own KV head ("mha").
+        let heads = c.numHeads, kvHeads = c.numKVHeads, d = c.headDim
+        if options.smoothVO == "shared" || (options.smoothVO == "mha" && heads == kvHeads) {
+            let group = heads / kvHeads
+            let expand = { (sc: [Float]) -> [Float] in (0..<qd).map { sc[($0 / d / group) * d + $0 % d] } }
+            let attnSub = gather(attnOut, width: qd)
+            var oTarget = [Float](repeating: 0, count: sub * h)
+            attnSub.withUnsafeBufferPointer { a in
+                oTarget.withUnsafeMutableBufferPointer { y in subMath.linear(a.baseAddress!, L.w[3], n: h, k: qd, out: y.baseAddress!) }
+            }
+            var oOut = [Float](repeating: 0, count: sub * h)
+            var stats = SmoothChannelStats(channels: qd)
+            attnOut.withUnsafeBufferPointer { stats.add(x: $0.baseAddress!, tokens: s * t) }
+            let vo = try search(name: "o", stats: stats.sharedAcrossHeads(heads: heads, kvHeads: kvHeads, headDim: d)) { sc in
+                let se = expand(sc)
+                var wo = L.w[3]
+                try SmoothFold.scaleColumns(&wo, rows: h, columns: qd, by: se)
+                let oq = try arith.weights(wo, rows: h, columns: qd)
+                try attnSub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: qd, scales: se) }
+                var loss = 0.0
+                try oOut.withUnsafeMutableBufferPointer { o in
+                    try arith.apply(oq, out: o.baseAddress!)
+                    oTarget.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
+                }
+                return loss / Double(sub)
+            }
+            try SmoothFold.divideRows(&L.w[2], rows: kvd, columns: h, by: vo.scales)
+            if L.bias[2] != nil { try SmoothFold.divide(&L.bias[2]!, by: vo.scales) }
+            try SmoothFold.scaleColumns(&L.w[3], rows: h, columns: qd, by: expand(vo.scales))
+            choices.append(vo.choice)
+        }
+
         // Group 3: gate and up after post_attention_layernorm; loss on silu(gate) * up.
         var upScratch = [Float](repeating: 0, count: sub * inter)
         var subOut = [Float](repeating: 0, count: sub * max(h, inter))
@@ -163,6 +197,14 @@ public struct LayerSmoother {
                         loss: ([Float]) throws -> Double) throws -> (scales: [Float], choice: Choice) {
         var stats = SmoothChannelStats(channels: channels)
         input.withUnsafeBufferPointer { stats.add(x: $0.baseAddress!, tokens: input.count / channels) }
+        return try search(name: name, stats: stats, loss: loss)
+    }
+
+    /// Searches the threshold over the candidates of `stats`; `loss` maps scales (one per channel of
+    /// `stats`) to the group's output error.
+    private func search(name: String, stats: SmoothChannelStats,
+                        loss: ([Float]) throws -> Double) throws -> (scales: [Float], choice: Choice) {
+        let channels = stats.channels
         let candidates = SmoothThresholds.candidates(gmax: stats.gmax, gmin: stats.gmin)
         guard !candidates.isEmpty else {
             return ([Float](repeating: 1, count: channels),
