@@ -117,17 +117,7 @@ public struct LayerSmoother {
             var stats = SmoothChannelStats(channels: qd)
             attnOut.withUnsafeBufferPointer { stats.add(x: $0.baseAddress!, tokens: s * t) }
             let vo = try search(name: "o", stats: stats.sharedAcrossHeads(heads: heads, kvHeads: kvHeads, headDim: d)) { sc in
-                let se = expand(sc)
-                var wo = L.w[3]
-                try SmoothFold.scaleColumns(&wo, rows: h, columns: qd, by: se)
-                let oq = try arith.weights(wo, rows: h, columns: qd)
-                try attnSub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: qd, scales: se) }
-                var loss = 0.0
-                try oOut.withUnsafeMutableBufferPointer { o in
-                    try arith.apply(oq, out: o.baseAddress!)
-                    oTarget.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
-                }
-                return loss / Double(sub)
+                try linearLoss(arith, weight: L.w[3], rows: h, columns: qd, input: attnSub, target: oTarget, scales: expand(sc), out: &oOut)
             }
             try SmoothFold.divideRows(&L.w[2], rows: kvd, columns: h, by: vo.scales)
             if L.bias[2] != nil { try SmoothFold.divide(&L.bias[2]!, by: vo.scales) }
@@ -176,21 +166,29 @@ public struct LayerSmoother {
             target.withUnsafeMutableBufferPointer { y in subMath.linear(a.baseAddress!, L.w[6], n: h, k: inter, out: y.baseAddress!) }
         }
         let dn = try search(name: "down", input: a3, channels: inter) { sc in
-            var wd = L.w[6]
-            try SmoothFold.scaleColumns(&wd, rows: h, columns: inter, by: sc)
-            let dq = try arith.weights(wd, rows: h, columns: inter)
-            try a3Sub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: inter, scales: sc) }
-            var loss = 0.0
-            try subOut.withUnsafeMutableBufferPointer { o in
-                try arith.apply(dq, out: o.baseAddress!)
-                target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * h) }
-            }
-            return loss / Double(sub)
+            try linearLoss(arith, weight: L.w[6], rows: h, columns: inter, input: a3Sub, target: target, scales: sc, out: &subOut)
         }
         try SmoothFold.scaleColumns(&L.w[6], rows: h, columns: inter, by: dn.scales)
         try SmoothFold.divideRows(&L.w[5], rows: inter, columns: h, by: dn.scales)
         choices.append(dn.choice)
         return choices
+    }
+
+    /// Mean squared output error per token of one plain linear under W4/A8 (the o and down groups):
+    /// columns of `weight` ([rows x columns]) times `scales`, the `input` rows over them, against `target`.
+    private func linearLoss(_ arith: CandidateArithmetic, weight: [Float], rows: Int, columns: Int, input: [Float],
+                            target: [Float], scales: [Float], out: inout [Float]) throws -> Double {
+        var w = weight
+        try SmoothFold.scaleColumns(&w, rows: rows, columns: columns, by: scales)
+        let wq = try arith.weights(w, rows: rows, columns: columns)
+        let tokens = input.count / columns
+        try input.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: tokens, width: columns, scales: scales) }
+        var loss = 0.0
+        try out.withUnsafeMutableBufferPointer { o in
+            try arith.apply(wq, out: o.baseAddress!)
+            target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: tokens * rows) }
+        }
+        return loss / Double(tokens)
     }
 
     private func search(name: String, input: [Float], channels: Int,
