@@ -1,10 +1,14 @@
-// Emulation check of the VNNI / AVX-512 integer kernels (built by scripts/check-emulated-kernels with
-// Sources/CQQQKernels/int8_kernels.c and peak.c under -DQQQ_EMULATE_SIMD, SIMDe standing in for the
-// intrinsics). For every format and awkward shape it requires, bit for bit:
+// Emulation check of the VNNI / AVX-512 kernels (built by scripts/check-emulated-kernels with
+// Sources/CQQQKernels/int8_kernels.c, gemm_f32.c and peak.c under -DQQQ_EMULATE_SIMD, SIMDe standing in
+// for the intrinsics). For every integer format and awkward shape it requires, bit for bit:
 //   portable path == a scalar evaluation of the contract in qqq_int8.h (written here, independently),
 //   AVX-VNNI and AVX-512 paths == portable path (int32 accumulators and float outputs),
 //   qqq_int_weight_sums == sum_k w[n][k] of the contract's weights.
-// Prints one summary line; exits 1 on any mismatch.
+// For the FP32 GEMM's AVX-512 path (12 x 16 micro-kernel): every B type and layout, transposed A and the
+// symmetric rank-k update, against a Double reference (|error| <= 2e-6 * sqrt(k), the tests' bound), the
+// rank-k update's upper triangle bit for bit against the same path's full product; the vector helpers
+// against the portable path.
+// Prints one summary line per part; exits 1 on any mismatch.
 #include "qqq_gemm.h"
 #include "qqq_int8.h"
 #include "qqq_peak.h"
@@ -154,6 +158,127 @@ static int32_t peak_expected(int accumulators, int64_t iters) {
     return (int32_t)total;
 }
 
+// ---- FP32 GEMM, AVX-512 path ----
+static long fp_failures = 0, fp_cases = 0;
+static void fp_fail(const char *what, int64_t m, int64_t n, int64_t k, double err) {
+    if (fp_failures++ < 10) fprintf(stderr, "MISMATCH fp32 %s: m%lld n%lld k%lld: error %.3g\n", what, (long long)m, (long long)n, (long long)k, err);
+}
+
+// C = (acc ? C0 : 0) + A B for one B form, AVX-512 path, against Double.
+static void fp_case(int64_t m, int64_t n, int64_t k, int btype, int blayout, int a_trans, int acc, float *scratch) {
+    const int64_t lda = a_trans ? m + 3 : k + 3, ldc = n + 5;
+    const int64_t ldb = blayout == QQQ_B_KN ? n + 1 : k + 2, brows = blayout == QQQ_B_KN ? k : n;
+    float *a = malloc((size_t)((a_trans ? k : m) * lda) * sizeof(float));
+    float *bf = malloc((size_t)(brows * ldb) * sizeof(float));
+    uint16_t *bh = malloc((size_t)(brows * ldb) * sizeof(uint16_t));
+    for (int64_t i = 0; i < (a_trans ? k : m) * lda; i++) a[i] = frand() * 2 - 1;
+    for (int64_t i = 0; i < brows * ldb; i++) {
+        float v = frand() * 2 - 1;
+        if (btype == QQQ_B_F16) { bh[i] = qqq_f2h(v); v = qqq_h2f(bh[i]); }
+        if (btype == QQQ_B_BF16) { uint32_t u; memcpy(&u, &v, 4); bh[i] = (uint16_t)(u >> 16); v = qqq_bf2f(bh[i]); }
+        bf[i] = v;
+    }
+    const void *b = btype == QQQ_B_F32 ? (const void *)bf : (const void *)bh;
+    void *packed = NULL;
+    if (blayout == QQQ_B_PACKED) {  // packed once from an NK source, as PackedWeights does
+        packed = malloc((size_t)((n + 15) / 16 * 16 * k) * 4);
+        qqq_sgemm_pack_b(QQQ_PATH_AVX512, b, btype, QQQ_B_NK, n, k, ldb, btype == QQQ_B_F16 ? QQQ_B_F16 : QQQ_B_F32, packed);
+    }
+    float *c = malloc((size_t)(m * ldc) * sizeof(float)), *c0 = malloc((size_t)(m * ldc) * sizeof(float));
+    for (int64_t i = 0; i < m * ldc; i++) c0[i] = c[i] = frand() * 2 - 1;
+    int ptype = blayout == QQQ_B_PACKED && btype != QQQ_B_F16 ? QQQ_B_F32 : btype;
+    if (a_trans) qqq_sgemm_at(QQQ_PATH_AVX512, m, n, k, a, lda, packed ? packed : b, packed ? k : ldb, ptype, blayout, c, ldc, acc, scratch);
+    else qqq_sgemm(QQQ_PATH_AVX512, m, n, k, a, lda, packed ? packed : b, packed ? k : ldb, ptype, blayout, c, ldc, acc, scratch);
+    double worst = 0;
+    for (int64_t i = 0; i < m; i++)
+        for (int64_t j = 0; j < ldc; j++) {
+            if (j >= n) { if (memcmp(&c[i * ldc + j], &c0[i * ldc + j], 4) != 0) worst = INFINITY; continue; }
+            double sum = acc ? c0[i * ldc + j] : 0;
+            for (int64_t p = 0; p < k; p++) {
+                double av = a_trans ? a[p * lda + i] : a[i * lda + p];
+                double bv = blayout == QQQ_B_KN ? bf[p * ldb + j] : bf[j * ldb + p];
+                sum += av * bv;
+            }
+            double e = fabs(c[i * ldc + j] - sum) / sqrt((double)(k > 1 ? k : 1));
+            if (!(e <= worst)) worst = e;
+        }
+    if (!(worst <= 2e-6)) fp_fail(blayout == QQQ_B_PACKED ? "packed" : blayout == QQQ_B_KN ? "kn" : a_trans ? "a_trans" : "nk", m, n, k, worst);
+    fp_cases++;
+    free(a); free(bf); free(bh); free(packed); free(c); free(c0);
+}
+
+// The rank-k update's upper triangle equals the same path's full XᵀX bit for bit (split in column ranges).
+static void syrk_case(int64_t n, int64_t k, float *scratch) {
+    const int64_t ldx = n + 3, ldc = n + 1;
+    float *x = malloc((size_t)(k * ldx) * sizeof(float)), *full = malloc((size_t)(n * ldc) * sizeof(float));
+    float *got = malloc((size_t)(n * ldc) * sizeof(float));
+    for (int64_t i = 0; i < k * ldx; i++) x[i] = frand() * 2 - 1;
+    for (int64_t i = 0; i < n * ldc; i++) full[i] = got[i] = frand();
+    qqq_sgemm_at(QQQ_PATH_AVX512, n, n, k, x, ldx, x, ldx, QQQ_B_F32, QQQ_B_KN, full, ldc, 1, scratch);
+    int64_t cut = (n / 3 + 15) / 16 * 16;
+    qqq_ssyrk_upper(QQQ_PATH_AVX512, n, k, x, ldx, 0, cut, got, ldc, scratch);
+    qqq_ssyrk_upper(QQQ_PATH_AVX512, n, k, x, ldx, cut, n, got, ldc, scratch);
+    for (int64_t i = 0; i < n; i++)
+        for (int64_t j = i; j < n; j++)
+            if (memcmp(&got[i * ldc + j], &full[i * ldc + j], 4) != 0) { fp_fail("syrk upper vs full", n, n, k, fabs(got[i * ldc + j] - full[i * ldc + j])); i = n; break; }
+    fp_cases++;
+    free(x); free(full); free(got);
+}
+
+// Vector helpers: the AVX-512 copies against the portable ones.
+static void vec_checks(void) {
+    const int64_t count = 1000;
+    float x[1000], w[1000], y1[1000], y2[1000];
+    uint16_t h1[1000], h2[1000];
+    for (int64_t i = 0; i < count; i++) { x[i] = (frand() * 2 - 1) * 8; w[i] = frand() + 0.5f; }
+    qqq_rms_norm(QQQ_PATH_PORTABLE, x, w, y1, count, 1e-5f);
+    qqq_rms_norm(QQQ_PATH_AVX512, x, w, y2, count, 1e-5f);
+    for (int64_t i = 0; i < count; i++) if (fabsf(y1[i] - y2[i]) > 1e-5f * (1 + fabsf(y1[i]))) { fp_fail("rms_norm", 1, count, 0, fabsf(y1[i] - y2[i])); break; }
+    qqq_silu_mul(QQQ_PATH_PORTABLE, x, w, y1, count);
+    qqq_silu_mul(QQQ_PATH_AVX512, x, w, y2, count);
+    for (int64_t i = 0; i < count; i++) if (fabsf(y1[i] - y2[i]) > 1e-5f * (1 + fabsf(y1[i]))) { fp_fail("silu_mul", 1, count, 0, fabsf(y1[i] - y2[i])); break; }
+    memcpy(y1, x, sizeof x); memcpy(y2, x, sizeof x);
+    qqq_softmax(QQQ_PATH_PORTABLE, y1, count);
+    qqq_softmax(QQQ_PATH_AVX512, y2, count);
+    for (int64_t i = 0; i < count; i++) if (fabsf(y1[i] - y2[i]) > 1e-5f * (1e-3f + fabsf(y1[i]))) { fp_fail("softmax", 1, count, 0, fabsf(y1[i] - y2[i])); break; }
+    float l1 = qqq_log_sum_exp(QQQ_PATH_PORTABLE, x, count), l2 = qqq_log_sum_exp(QQQ_PATH_AVX512, x, count);
+    if (fabsf(l1 - l2) > 1e-5f * fabsf(l1)) fp_fail("log_sum_exp", 1, count, 0, fabsf(l1 - l2));
+    float d1 = qqq_dot(QQQ_PATH_PORTABLE, x, w, count), d2 = qqq_dot(QQQ_PATH_AVX512, x, w, count);
+    if (fabsf(d1 - d2) > 1e-4f * (1 + fabsf(d1))) fp_fail("dot", 1, count, 0, fabsf(d1 - d2));
+    qqq_f32_to_f16(QQQ_PATH_PORTABLE, x, h1, count);
+    qqq_f32_to_f16(QQQ_PATH_AVX512, x, h2, count);
+    if (memcmp(h1, h2, sizeof h1) != 0) fp_fail("f32_to_f16", 1, count, 0, 1);
+    qqq_f16_to_f32(QQQ_PATH_PORTABLE, h1, y1, count);
+    qqq_f16_to_f32(QQQ_PATH_AVX512, h1, y2, count);
+    if (memcmp(y1, y2, sizeof y1) != 0) fp_fail("f16_to_f32", 1, count, 0, 1);
+    fp_cases++;
+}
+
+static void fp32_checks(void) {
+    float *scratch = malloc(qqq_sgemm_scratch_floats() * sizeof(float));
+    // M: the M <= 4 paths, partial 12-row tiles, fused (<= 192 rows) and blocked; N: partial strips, > 1024;
+    // K: 1, odd, beyond one 256-deep block.
+    static const int64_t ms[] = {1, 3, 13, 25, 197, 300}, ns[] = {1, 17, 33, 1041}, ks[] = {1, 7, 300};
+    for (size_t mi = 0; mi < 6; mi++)
+        for (size_t ni = 0; ni < 4; ni++)
+            for (size_t ki = 0; ki < 3; ki++) {
+                int64_t m = ms[mi], n = ns[ni], k = ks[ki];
+                if (m * n * k > 20000000) continue;
+                for (int t = 0; t < 3; t++) fp_case(m, n, k, t == 0 ? QQQ_B_F32 : t == 1 ? QQQ_B_F16 : QQQ_B_BF16, QQQ_B_NK, 0, (int)(mi & 1), scratch);
+                fp_case(m, n, k, QQQ_B_F32, QQQ_B_KN, 0, 1, scratch);
+                fp_case(m, n, k, QQQ_B_F32, QQQ_B_PACKED, 0, 0, scratch);
+                fp_case(m, n, k, QQQ_B_F16, QQQ_B_PACKED, 0, 1, scratch);
+                fp_case(m, n, k, QQQ_B_F32, QQQ_B_KN, 1, 1, scratch);
+            }
+    static const int64_t sn[] = {1, 17, 100, 577}, sk[] = {1, 40, 300};
+    for (size_t ni = 0; ni < 4; ni++)
+        for (size_t ki = 0; ki < 3; ki++) syrk_case(sn[ni], sk[ki], scratch);
+    vec_checks();
+    free(scratch);
+    printf("emulated FP32 GEMM (SIMDe): %s: %ld AVX-512 cases (f32/f16/bf16 NK, KN, packed f32/f16, transposed A, "
+           "symmetric rank-k bit for bit, vector helpers), %ld mismatches\n", fp_failures ? "FAIL" : "OK", fp_cases, fp_failures);
+}
+
 int main(void) {
     // M: last tiles of 1 (1, 17), 3 (3) and 2 (130) tokens; several 64-token blocks (130, 300); N odd; K = 576 ends in a short group.
     static const int64_t ms[] = {1, 3, 17, 64, 130, 300}, ns[] = {1, 3, 37, 129}, ks[] = {32, 96, 576, 1536, 4096};
@@ -171,5 +296,6 @@ int main(void) {
     printf("emulated kernels (SIMDe): %s: %ld format x shape x path runs (W4 per-channel, W4 g128, W8; "
            "portable vs contract, AVX-VNNI and AVX-512 vs portable), %ld mismatches; peak loops %s\n",
            failures ? "FAIL" : "OK", cases, failures, peak_ok ? "OK" : "FAIL");
-    return failures ? 1 : 0;
+    fp32_checks();
+    return failures || fp_failures ? 1 : 0;
 }

@@ -16,7 +16,7 @@
 #undef FN
 #undef QQQ_AVX2
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && !defined(QQQ_EMULATE_SIMD)
 #include <immintrin.h>
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #define QQQ_AVX2 1
@@ -31,25 +31,65 @@
 #define QQQ_HAS_AVX2_PATH 0
 #endif
 
+// AVX-512: the same code with the 512-bit micro-kernel. With QQQ_EMULATE_SIMD
+// (scripts/check-emulated-kernels) it is built on SIMDe, on any CPU, and checked against the portable path.
+#if defined(__x86_64__) || defined(QQQ_EMULATE_SIMD)
+#include "internal/simd.h"
+#if !defined(QQQ_EMULATE_SIMD)
+#pragma clang attribute push(__attribute__((target("avx512f,avx512bw,avx512vl,avx2,fma,f16c"))), apply_to = function)
+#endif
+#define QQQ_AVX2 1
+#define QQQ_AVX512 1
+#define FN(x) QQQ_CAT(x, _avx512)
+#include "internal/vec_impl.h"
+#include "internal/gemm_impl.h"
+#undef FN
+#undef QQQ_AVX512
+#undef QQQ_AVX2
+#if !defined(QQQ_EMULATE_SIMD)
+#pragma clang attribute pop
+#endif
+#define QQQ_HAS_AVX512_PATH 1
+#else
+#define QQQ_HAS_AVX512_PATH 0
+#endif
+
 size_t qqq_sgemm_scratch_floats(void) { return 192 * 256 + 256 * 1024 + 64; }
 int qqq_sgemm_nr(void) { return 16; }
 
-#if QQQ_HAS_AVX2_PATH
-#define DISPATCH(path, call_avx2, call_portable) do { if ((path) == QQQ_PATH_AVX2) { call_avx2; } else { call_portable; } } while (0)
+// Each entry point runs the path's copy; a path not built here (AVX2 under emulation, the x86 paths on
+// arm64) falls back to portable. The FP32 code has no AVX-VNNI flavour: that path runs the AVX2 copy.
+#if QQQ_HAS_AVX512_PATH
+#define QQQ_IF_AVX512(x) x
 #else
-#define DISPATCH(path, call_avx2, call_portable) do { (void)(path); call_portable; } while (0)
+#define QQQ_IF_AVX512(x) (void)0
 #endif
+#if QQQ_HAS_AVX2_PATH
+#define QQQ_IF_AVX2(x) x
+#else
+#define QQQ_IF_AVX2(x) (void)0
+#endif
+#define DISPATCH(path, name, args)                                                                   \
+    do {                                                                                             \
+        if (QQQ_HAS_AVX512_PATH && (path) == QQQ_PATH_AVX512) { QQQ_IF_AVX512(QQQ_CAT(name, _avx512) args); } \
+        else if (QQQ_HAS_AVX2_PATH && (path) != QQQ_PATH_PORTABLE) { QQQ_IF_AVX2(QQQ_CAT(name, _avx2) args); } \
+        else { QQQ_CAT(name, _portable) args; }                                                      \
+    } while (0)
+#define DISPATCH_RET(r, path, name, args)                                                            \
+    do {                                                                                             \
+        if (QQQ_HAS_AVX512_PATH && (path) == QQQ_PATH_AVX512) { QQQ_IF_AVX512(r = QQQ_CAT(name, _avx512) args); } \
+        else if (QQQ_HAS_AVX2_PATH && (path) != QQQ_PATH_PORTABLE) { QQQ_IF_AVX2(r = QQQ_CAT(name, _avx2) args); } \
+        else { r = QQQ_CAT(name, _portable) args; }                                                  \
+    } while (0)
 
 void qqq_sgemm(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
                int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
-    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1),
-             sgemm_portable(m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
+    DISPATCH(path, sgemm, (m, n, k, a, lda, 0, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
 }
 
 void qqq_sgemm_at(int path, int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const void *b, int64_t ldb,
                   int btype, int blayout, float *c, int64_t ldc, int accumulate, float *scratch) {
-    DISPATCH(path, sgemm_avx2(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1),
-             sgemm_portable(m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
+    DISPATCH(path, sgemm, (m, n, k, a, lda, 1, b, ldb, btype, blayout, c, ldc, accumulate, scratch, -1));
 }
 
 void qqq_ssyrk_upper(int path, int64_t n, int64_t k, const float *x, int64_t ldx, int64_t col0, int64_t col1,
@@ -58,42 +98,40 @@ void qqq_ssyrk_upper(int path, int64_t n, int64_t k, const float *x, int64_t ldx
     if (col1 > n) col1 = n;
     if (col0 >= col1) return;
     // Rows 0..col1 of Xᵀ against columns col0..col1 of X, the tiles below the diagonal skipped.
-    DISPATCH(path, sgemm_avx2(col1, col1 - col0, k, x, ldx, 1, x + col0, ldx, QQQ_B_F32, QQQ_B_KN, c + col0, ldc, 1, scratch, col0),
-             sgemm_portable(col1, col1 - col0, k, x, ldx, 1, x + col0, ldx, QQQ_B_F32, QQQ_B_KN, c + col0, ldc, 1, scratch, col0));
+    DISPATCH(path, sgemm, (col1, col1 - col0, k, x, ldx, 1, x + col0, ldx, QQQ_B_F32, QQQ_B_KN, c + col0, ldc, 1, scratch, col0));
 }
 
 void qqq_sgemm_pack_b(int path, const void *w, int src_type, int src_layout, int64_t n, int64_t k, int64_t ldw, int dst_type,
                       void *dst) {
     if (src_layout == QQQ_B_KN && dst_type != QQQ_B_F32) return;  // not offered (see qqq_gemm.h)
-    DISPATCH(path, pack_weights_avx2(w, src_type, src_layout, n, k, ldw, dst_type, dst),
-             pack_weights_portable(w, src_type, src_layout, n, k, ldw, dst_type, dst));
+    DISPATCH(path, pack_weights, (w, src_type, src_layout, n, k, ldw, dst_type, dst));
 }
 
 void qqq_f16_to_f32(int path, const void *src, float *dst, int64_t count) {
-    DISPATCH(path, convert_run_avx2(src, 0, QQQ_B_F16, dst, count), convert_run_portable(src, 0, QQQ_B_F16, dst, count));
+    DISPATCH(path, convert_run, (src, 0, QQQ_B_F16, dst, count));
 }
 void qqq_bf16_to_f32(int path, const void *src, float *dst, int64_t count) {
-    DISPATCH(path, convert_run_avx2(src, 0, QQQ_B_BF16, dst, count), convert_run_portable(src, 0, QQQ_B_BF16, dst, count));
+    DISPATCH(path, convert_run, (src, 0, QQQ_B_BF16, dst, count));
 }
 void qqq_f32_to_f16(int path, const float *src, void *dst, int64_t count) {
-    DISPATCH(path, f32_to_f16_avx2(src, (uint16_t *)dst, count), f32_to_f16_portable(src, (uint16_t *)dst, count));
+    DISPATCH(path, f32_to_f16, (src, (uint16_t *)dst, count));
 }
 void qqq_rms_norm(int path, const float *x, const float *w, float *out, int64_t count, float eps) {
-    DISPATCH(path, rms_norm_avx2(x, w, out, count, eps), rms_norm_portable(x, w, out, count, eps));
+    DISPATCH(path, rms_norm, (x, w, out, count, eps));
 }
 void qqq_silu_mul(int path, const float *gate, const float *up, float *out, int64_t count) {
-    DISPATCH(path, silu_mul_avx2(gate, up, out, count), silu_mul_portable(gate, up, out, count));
+    DISPATCH(path, silu_mul, (gate, up, out, count));
 }
 void qqq_softmax(int path, float *x, int64_t count) {
-    DISPATCH(path, softmax_avx2(x, count), softmax_portable(x, count));
+    DISPATCH(path, softmax, (x, count));
 }
 float qqq_log_sum_exp(int path, const float *x, int64_t count) {
-    float r;
-    DISPATCH(path, r = log_sum_exp_avx2(x, count), r = log_sum_exp_portable(x, count));
+    float r = 0;
+    DISPATCH_RET(r, path, log_sum_exp, (x, count));
     return r;
 }
 float qqq_dot(int path, const float *x, const float *y, int64_t count) {
-    float r;
-    DISPATCH(path, r = dot_f32_avx2(x, y, count), r = dot_f32_portable(x, y, count));
+    float r = 0;
+    DISPATCH_RET(r, path, dot_f32, (x, y, count));
     return r;
 }

@@ -40,11 +40,12 @@ public enum Gemm {
     static let pool = ScratchPool(floats: Int(qqq_sgemm_scratch_floats()))
     static let defaultFloatPath: KernelPath = (try? KernelDispatch.defaultPath()) ?? .portable
 
-    /// The C path code for a kernel path (float kernels have AVX2 and portable variants).
+    /// The C path code for a kernel path (the float code has AVX-512, AVX2 and portable copies).
     static func code(_ path: KernelPath) -> Int32 {
         switch path {
         case .portable: return Int32(QQQ_PATH_PORTABLE)
-        case .avx2, .avxvnni, .avx512: return Int32(QQQ_PATH_AVX2)
+        case .avx2, .avxvnni: return Int32(QQQ_PATH_AVX2)
+        case .avx512: return Int32(QQQ_PATH_AVX512)
         }
     }
 

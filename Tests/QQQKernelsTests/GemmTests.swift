@@ -28,7 +28,8 @@ struct TestRNG {
 
 @Suite("FP32 GEMM vs scalar reference")
 struct GemmTests {
-    static let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx2 || $0 == .portable }
+    /// The FP32 code exists as AVX-512, AVX2 and portable copies (AVX-VNNI runs the AVX2 one).
+    static let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx512 || $0 == .avx2 || $0 == .portable }
 
     static func run(m: Int, n: Int, k: Int, type: GemmBType, layout: GemmBLayout, accumulate: Bool, threads: Int, path: KernelPath,
                     aTransposed: Bool = false) -> Float {

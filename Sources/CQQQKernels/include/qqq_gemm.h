@@ -28,7 +28,8 @@ typedef struct {
 //      use the first k <= ldb rows and the first n columns (e.g. a causal attention block's keys).
 enum { QQQ_B_NK = 0, QQQ_B_KN = 1, QQQ_B_PACKED = 2 };
 enum { QQQ_PATH_PORTABLE = 0, QQQ_PATH_AVX2 = 1 };
-// Integer kernels only (qqq_int8.h, qqq_peak_int8): AVX-VNNI, and AVX-512 F/BW/VL with AVX512-VNNI.
+// AVX-VNNI (integer kernels only; the FP32 functions run their AVX2 copy on it) and AVX-512: F/BW/VL for
+// the FP32 functions (a 512-bit micro-kernel), with AVX512-VNNI for the integer kernels (qqq_int8.h).
 enum { QQQ_PATH_AVXVNNI = 2, QQQ_PATH_AVX512 = 3 };
 
 /// Floats of scratch one call needs (packed A block + packed B block).

@@ -1,9 +1,15 @@
 // The GEMM and vector helpers, written once and compiled once per CPU path by gemm_f32.c:
-// FN(x) appends the path suffix; QQQ_AVX2 selects the intrinsics micro-kernel and F16C conversions.
+// FN(x) appends the path suffix; QQQ_AVX2 selects the intrinsics micro-kernel and F16C conversions;
+// QQQ_AVX512 (with QQQ_AVX2) a 512-bit micro-kernel of 12 rows x 16 columns (one zmm per row). NR stays
+// 16 on every path, so weights packed once (QQQ_B_PACKED) serve whichever path runs.
 // Blocking (GotoBLAS/BLIS): B panels of KC x NC packed in NR-wide strips (the L2/L3-resident
 // block), A blocks of MC x KC packed in MR-tall strips (L2), a register-resident MR x NR tile of C.
 
+#if QQQ_AVX512
+#define MR 12
+#else
 #define MR 6
+#endif
 #define NR 16
 #define KC 256
 #define MC 96
@@ -169,6 +175,21 @@ static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t mc, int
         if (rows == MR) {
             const float *s = a + i * lda;
             float t[8 * NR] __attribute__((aligned(32)));
+#if MR == 12
+            float t2[8 * NR] __attribute__((aligned(32)));
+            for (; p + 8 <= kc; p += 8) {
+                FN(transpose8)(_mm256_loadu_ps(s + p), _mm256_loadu_ps(s + lda + p), _mm256_loadu_ps(s + 2 * lda + p),
+                               _mm256_loadu_ps(s + 3 * lda + p), _mm256_loadu_ps(s + 4 * lda + p), _mm256_loadu_ps(s + 5 * lda + p),
+                               _mm256_loadu_ps(s + 6 * lda + p), _mm256_loadu_ps(s + 7 * lda + p), t);
+                __m256 r8 = _mm256_loadu_ps(s + 8 * lda + p), r9 = _mm256_loadu_ps(s + 9 * lda + p);
+                __m256 r10 = _mm256_loadu_ps(s + 10 * lda + p), r11 = _mm256_loadu_ps(s + 11 * lda + p);
+                FN(transpose8)(r8, r9, r10, r11, r11, r11, r11, r11, t2);
+                for (int q = 0; q < 8; q++) {
+                    memcpy(dst + (p + q) * MR, t + q * NR, 8 * sizeof(float));
+                    memcpy(dst + (p + q) * MR + 8, t2 + q * NR, 4 * sizeof(float));
+                }
+            }
+#else
             for (; p + 8 <= kc; p += 8) {
                 __m256 r0 = _mm256_loadu_ps(s + p), r1 = _mm256_loadu_ps(s + lda + p);
                 __m256 r2 = _mm256_loadu_ps(s + 2 * lda + p), r3 = _mm256_loadu_ps(s + 3 * lda + p);
@@ -176,6 +197,7 @@ static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t mc, int
                 FN(transpose8)(r0, r1, r2, r3, r4, r5, r5, r5, t);
                 for (int q = 0; q < 8; q++) memcpy(dst + (p + q) * MR, t + q * NR, MR * sizeof(float));
             }
+#endif
         }
 #endif
         for (; p < kc; p++) {
@@ -188,7 +210,38 @@ static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t mc, int
 
 // C tile (MR x NR, leading dimension ldc) = (acc ? C : 0) + Apanel x Bpanel.
 static void FN(kernel)(int64_t kc, const float *pa, const float *pb, float *c, int64_t ldc, int acc) {
-#if QQQ_AVX2
+#if QQQ_AVX512
+    // 12 accumulators of 16 floats; each A value is a broadcast operand of its FMA (no register spent).
+    for (int r = 0; r < MR; r++) {
+        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
+        _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
+    }
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (int64_t p = 0; p < kc; p++) {
+        __m512 b = _mm512_loadu_ps(pb);
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(pa[0]), b, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(pa[1]), b, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(pa[2]), b, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(pa[3]), b, c3);
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(pa[4]), b, c4);
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(pa[5]), b, c5);
+        c6 = _mm512_fmadd_ps(_mm512_set1_ps(pa[6]), b, c6);
+        c7 = _mm512_fmadd_ps(_mm512_set1_ps(pa[7]), b, c7);
+        c8 = _mm512_fmadd_ps(_mm512_set1_ps(pa[8]), b, c8);
+        c9 = _mm512_fmadd_ps(_mm512_set1_ps(pa[9]), b, c9);
+        c10 = _mm512_fmadd_ps(_mm512_set1_ps(pa[10]), b, c10);
+        c11 = _mm512_fmadd_ps(_mm512_set1_ps(pa[11]), b, c11);
+        pa += MR; pb += NR;
+    }
+#define QQQ_STORE_ROW(r, v)                                                             \
+    if (acc) v = _mm512_add_ps(v, _mm512_loadu_ps(c + r * ldc));                         \
+    _mm512_storeu_ps(c + r * ldc, v);
+    QQQ_STORE_ROW(0, c0) QQQ_STORE_ROW(1, c1) QQQ_STORE_ROW(2, c2) QQQ_STORE_ROW(3, c3)
+    QQQ_STORE_ROW(4, c4) QQQ_STORE_ROW(5, c5) QQQ_STORE_ROW(6, c6) QQQ_STORE_ROW(7, c7)
+    QQQ_STORE_ROW(8, c8) QQQ_STORE_ROW(9, c9) QQQ_STORE_ROW(10, c10) QQQ_STORE_ROW(11, c11)
+#undef QQQ_STORE_ROW
+#elif QQQ_AVX2
     // Fetch the C tile now so its lines arrive while the k loop runs (a cold C row cost ~20%).
     for (int r = 0; r < MR; r++) {
         _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);

@@ -1,4 +1,4 @@
-// Intrinsics of the VNNI / AVX-512 kernels: the compiler's own, or, for the emulation check on CPUs
+// Intrinsics of the VNNI / AVX-512 kernels (integer and FP32): the compiler's own, or, for the emulation check on CPUs
 // without those instruction sets (scripts/check-emulated-kernels, -DQQQ_EMULATE_SIMD), SIMDe's portable
 // versions under the same names, so the check compiles exactly the kernel source the product builds.
 #ifndef QQQ_SIMD_H
@@ -9,6 +9,12 @@
 // Never the compiler's intrinsic headers: their types (e.g. clang's __m128bh) clash with SIMDe's aliases.
 #define SIMDE_NO_NATIVE
 #include <simde/x86/avx512.h>
+#include <simde/x86/f16c.h>
+// F16C's scalar conversion (the FP32 GEMM's fp16 paths) has no SIMDe form; the scalar one rounds the same.
+#define _cvtsh_ss(h) qqq_h2f(h)
+#ifndef _MM_FROUND_NO_EXC
+#define _MM_FROUND_NO_EXC SIMDE_MM_FROUND_NO_EXC
+#endif
 // AVX-VNNI's VEX form has the semantics of the AVX512-VL form SIMDe implements.
 #define _mm256_dpbusd_avx_epi32(src, a, b) simde_mm256_dpbusd_epi32(src, a, b)
 // Keeps a vector opaque to the optimiser (peak loops). SIMDe vectors live in memory, not registers.
