@@ -28,6 +28,7 @@ struct LayerSmootherTests {
         var options = QuantizeOptions()
         options.smoothTokens = 0
         options.smoothKernels = kernels
+        options.smoothVO = "mha"
         options.groupSize = -1
         options.threads = 1
         let math = LayerMath(config: config, tokens: t, threads: 1)

@@ -23,9 +23,10 @@ public struct QuantizeOptions: Codable, Sendable {
     /// per-channel and float per-group (measured: neither grid is consistently better per-group).
     public var smoothKernels: String = "auto"
     /// Group 2 of the search, v→o (o_proj's input scaled, the inverse folded into v_proj's rows):
-    /// "mha" only when the KV head count equals the head count (the reference), "shared" also with
-    /// grouped-query attention, each v channel's scale shared by the query heads that read it, "off" never.
-    public var smoothVO: String = "mha"
+    /// "shared" with any head layout, each v channel's scale shared by the query heads that read it
+    /// (grouped-query attention); "mha" only when the KV head count equals the head count (the
+    /// reference); "off" never.
+    public var smoothVO: String = "shared"
     /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
     public var gptq: Bool = true
     /// How the calibration forward runs each linear once it is quantized (the inputs of the later

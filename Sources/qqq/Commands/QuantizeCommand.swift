@@ -20,8 +20,8 @@ enum QuantizeCommand: Command {
             OptionSpec(name: "smooth-tokens", valueName: "n", help: "Tokens each threshold candidate is evaluated on: q/k/v on whole windows, MLP groups on a strided subset; 0 = every token of the windows (the reference).", defaultValue: "4096"),
             OptionSpec(name: "smooth-search", valueName: "mode", help: "coarse (every 8th threshold, then the full grid around the best) or full (the reference's grid).",
                        defaultValue: "coarse"),
-            OptionSpec(name: "smooth-vo", valueName: "mode", help: "The v→o group (o_proj's input; inverse scale in v_proj's rows): mha (only when every head has its own KV head, the reference), shared (also with grouped-query attention, one scale per v channel for the query heads that read it) or off.",
-                       defaultValue: "mha"),
+            OptionSpec(name: "smooth-vo", valueName: "mode", help: "The v→o group (o_proj's input; inverse scale in v_proj's rows): shared (any head layout; with grouped-query attention one scale per v channel for the query heads that read it), mha (only when every head has its own KV head, the reference) or off.",
+                       defaultValue: "shared"),
             OptionSpec(name: "smooth-kernels", valueName: "mode", help: "How smoothing candidates are evaluated: int (the W4A8 integer kernels; per-group in the two-level format), float (fake quantization and the FP32 GEMM, the reference's arithmetic), or auto (int per-channel, where it is the reference's arithmetic exactly; float per-group).",
                        defaultValue: "auto"),
             OptionSpec(name: "no-gptq", help: "Round to nearest instead of GPTQ (same formats: the RTN baseline)."),
@@ -57,7 +57,7 @@ enum QuantizeCommand: Command {
         o.smoothTokens = try args.int("smooth-tokens", range: 0...Int(Int32.max)) ?? 4096
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
         o.smoothKernels = try args.choice("smooth-kernels", ["auto", "int", "float"]) ?? "auto"
-        o.smoothVO = try args.choice("smooth-vo", ["mha", "shared", "off"]) ?? "mha"
+        o.smoothVO = try args.choice("smooth-vo", ["shared", "mha", "off"]) ?? "shared"
         o.gptq = !args.flag("no-gptq")
         o.forwardKernels = try args.choice("forward-kernels", ["int", "float"]) ?? "int"
         if args.flag("mse") && args.flag("no-mse") { throw UsageError(message: "'--mse' and '--no-mse' exclude each other") }
