@@ -125,6 +125,9 @@ void qqq_silu_mul(int path, const float *gate, const float *up, float *out, int6
 void qqq_softmax(int path, float *x, int64_t count) {
     DISPATCH(path, softmax, (x, count));
 }
+void qqq_softmax_causal(int path, float *s, int64_t ld, int64_t rows, int64_t i0, int64_t width, float scale) {
+    DISPATCH(path, softmax_causal, (s, ld, rows, i0, width, scale));
+}
 float qqq_log_sum_exp(int path, const float *x, int64_t count) {
     float r = 0;
     DISPATCH_RET(r, path, log_sum_exp, (x, count));

@@ -1,11 +1,19 @@
 // Instantiates the integer kernels once per CPU path (internal/int8_impl.h, internal/int8_vnni_impl.h)
 // and dispatches; the weight packing is path-independent.
 #include "qqq_int8.h"
+#include <stdlib.h>
 #include "qqq_gemm.h"
 #include "internal/half.h"
 #include <float.h>
 #include <math.h>
 #include <string.h>
+
+// QQQ_INT_PANEL=0 in the environment runs the pair-chunk kernel at every M (for A/B timing).
+static int qqq_int_panel_disabled = 0;
+__attribute__((constructor)) static void qqq_int_panel_init(void) {
+    const char *e = getenv("QQQ_INT_PANEL");
+    qqq_int_panel_disabled = e && e[0] == '0';
+}
 
 #define QQQ_CAT2(a, b) a##b
 #define QQQ_CAT(a, b) QQQ_CAT2(a, b)

@@ -32,6 +32,12 @@ public enum VectorOps {
         qqq_softmax(path, x, Int64(count))
     }
 
+    /// Causal attention scores: row r of `s` (leading dimension `ld`, `width` keys) becomes
+    /// softmax(x · scale) over keys 0...i0 + r, the rest 0 (the same bits as scaling then `softmaxInPlace`).
+    public static func causalSoftmax(_ s: UnsafeMutablePointer<Float>, ld: Int, rows: Int, firstQuery i0: Int, width: Int, scale: Float) {
+        qqq_softmax_causal(path, s, Int64(ld), Int64(rows), Int64(i0), Int64(width), scale)
+    }
+
     public static func logSumExp(_ x: UnsafePointer<Float>, count: Int) -> Float {
         qqq_log_sum_exp(path, x, Int64(count))
     }

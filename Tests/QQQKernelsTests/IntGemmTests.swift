@@ -56,7 +56,10 @@ struct IntGemmTests {
         #expect(y == wantY, "\(format) \(path) m\(m) n\(n) k\(k): outputs differ")
     }
 
-    @Test(arguments: [(1, 1, 96), (1, 577, 576), (3, 31, 1536), (17, 33, 576), (64, 7, 4096), (300, 31, 96)])
+    /// M < 16 runs the pair-chunk tile, M >= 16 the panel kernel on AVX2 (16-output strips, 6-token
+    /// tiles, 96-token blocks): partial strips, partial tiles and blocks, a short last group (K = 160).
+    @Test(arguments: [(1, 1, 96), (1, 577, 576), (3, 31, 1536), (15, 16, 64), (16, 16, 32), (17, 33, 576),
+                      (64, 7, 4096), (97, 129, 160), (200, 48, 1536), (300, 31, 96)])
     func allFormatsAllPaths(shape: (Int, Int, Int)) throws {
         let (m, n, k) = shape
         for path in Self.paths {

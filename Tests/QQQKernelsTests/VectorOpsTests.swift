@@ -22,6 +22,26 @@ struct VectorOpsTests {
         }
     }
 
+    /// The fused causal rows equal scaling then `softmaxInPlace` bit for bit, with zeros past each row's
+    /// last key; rows of 1 to 37 valid keys (vector part and scalar tail), a block starting at i0 = 17.
+    @Test func causalSoftmaxEqualsScaledSoftmax() {
+        let rows = 21, i0 = 17, width = 40, ld = 43
+        let scale: Float = 0.17
+        var s = (0..<(rows * ld)).map { Self.values[$0 % Self.values.count] }
+        var want = s
+        for r in 0..<rows {
+            let valid = min(width, i0 + r + 1)
+            for j in 0..<valid { want[r * ld + j] *= scale }
+            want.withUnsafeMutableBufferPointer { VectorOps.softmaxInPlace($0.baseAddress! + r * ld, count: valid) }
+            for j in valid..<width { want[r * ld + j] = 0 }
+        }
+        VectorOps.causalSoftmax(&s, ld: ld, rows: rows, firstQuery: i0, width: width, scale: scale)
+        #expect(s == want)
+        var zeroRow = [Float](repeating: 1, count: 8)  // i0 = 0: one valid key, softmax 1, then zeros
+        VectorOps.causalSoftmax(&zeroRow, ld: 8, rows: 1, firstQuery: 0, width: 8, scale: 1)
+        #expect(zeroRow == [1, 0, 0, 0, 0, 0, 0, 0])
+    }
+
     @Test func siluMul() {
         let g = Self.values, u = Self.values.reversed().map { $0 }
         var out = [Float](repeating: 0, count: g.count)

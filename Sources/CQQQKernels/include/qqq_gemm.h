@@ -72,6 +72,9 @@ void qqq_rms_norm(int path, const float *x, const float *w, float *out, int64_t 
 void qqq_silu_mul(int path, const float *gate, const float *up, float *out, int64_t count);
 /// x = softmax(x) in place (max-subtracted).
 void qqq_softmax(int path, float *x, int64_t count);
+/// Causal attention rows: row r of s (leading dimension ld) holds the scores of query i0 + r against
+/// keys 0..width-1; keys 0..i0+r become softmax(x * scale) (as qqq_softmax of the scaled row), the rest 0.
+void qqq_softmax_causal(int path, float *s, int64_t ld, int64_t rows, int64_t i0, int64_t width, float scale);
 /// log(sum(exp(x))) computed stably.
 float qqq_log_sum_exp(int path, const float *x, int64_t count);
 /// sum_i x[i]*y[i]

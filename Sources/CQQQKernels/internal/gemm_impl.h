@@ -153,12 +153,25 @@ static void FN(pack_b)(const void *b, int64_t ldb, int btype, int blayout, int64
 
 // Packs A(ic..ic+mc, pc..pc+kc) into MR-tall strips [kc][MR], zero-padded past mc. Full strips go
 // through 8x8 transposes of MR rows (+2 ignored), each result stored as its first MR lanes.
-// With a_trans, A(i, p) = a[p * lda + i] (e.g. Xᵀ of a row-major X): each k step is MR contiguous floats.
-static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t mc, int64_t kc, float *pa) {
+// With a_trans, A(i, p) = a[p * lda + i] (e.g. Xᵀ of a row-major X): each k step is MR contiguous floats,
+// of which `avail` columns from a exist in memory.
+static void FN(pack_a)(const float *a, int64_t lda, int a_trans, int64_t avail, int64_t mc, int64_t kc, float *pa) {
     if (a_trans) {
         for (int64_t i = 0; i < mc; i += MR) {
             float *dst = pa + i * kc;
             int64_t rows = mc - i < MR ? mc - i : MR;
+#if QQQ_AVX2 && MR <= 8
+            // A full strip whose 8-float reads stay inside the source rows (avail: columns of A from a):
+            // one 8-wide copy per k step; each store spills 8 - MR floats into the next step's slot,
+            // rewritten next, and the last step is copied exactly.
+            if (rows == MR && i + 8 <= avail) {
+                const float *s = a + i;
+                int64_t p = 0;
+                for (; p + 1 < kc; p++) _mm256_storeu_ps(dst + p * MR, _mm256_loadu_ps(s + p * lda));
+                memcpy(dst + p * MR, s + p * lda, MR * sizeof(float));
+                continue;
+            }
+#endif
             for (int64_t p = 0; p < kc; p++) {
                 const float *s = a + p * lda + i;
                 int64_t r = 0;
@@ -385,7 +398,7 @@ static void FN(sgemm)(int64_t m, int64_t n, int64_t k, const float *a, int64_t l
             for (int64_t ic = 0; ic < m; ic += mc_step) {
                 if (tri >= 0 && ic > tri + jc + nc - 1) break;
                 int64_t mc = m - ic < mc_step ? m - ic : mc_step;
-                FN(pack_a)(a_trans ? a + pc * lda + ic : a + ic * lda + pc, lda, a_trans, mc, kc, pa);
+                FN(pack_a)(a_trans ? a + pc * lda + ic : a + ic * lda + pc, lda, a_trans, m - ic, mc, kc, pa);
                 for (int64_t jr = 0; jr < nc; jr += NR) {
                     int64_t nr = nc - jr < NR ? nc - jr : NR;
                     const float *bs = pb + jr * kc;

@@ -147,6 +147,8 @@ static inline __m256i FN(pair_tables)(const uint16_t *gs) {
     return _mm256_max_epi8(w, _mm256_set1_epi8(-127));
 }
 
+#include "int8_panel_impl.h"
+
 #define QQQ_MB 64         // tokens per block: their activations stay in L2 while the weights stream
 #define QQQ_MAX_GROUPS 1024
 
@@ -226,6 +228,9 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
                          float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
     const int64_t chunks = k / 32, groups = (k + 127) / 128;
     const int64_t pair_bytes = format == QQQ_W8 ? chunks * 64 : chunks * 32;
+    if (format == QQQ_W4_PER_CHANNEL && m >= QQQ_PANEL_MIN_M && !qqq_int_panel_disabled &&
+        FN(int_gemm_panel)(m, k, ua, lda, sigma, packed, qsum, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc) == 0)
+        return;
     __m256i tables[QQQ_MAX_GROUPS];
     for (int64_t mb = 0; mb < m; mb += QQQ_MB) {
         int64_t mend = m - mb < QQQ_MB ? m : mb + QQQ_MB;

@@ -125,6 +125,50 @@ static void FN(softmax)(float *x, int64_t count) {
     for (int64_t i = 0; i < count; i++) x[i] *= inv;
 }
 
+// Causal softmax of attention scores, rows [r][0, width) with leading dimension ld: row r sees keys
+// 0..i0+r (valid = i0 + r + 1, at most width). Each valid entry becomes softmax(x * scale) as FN(softmax)
+// computes it (same operations in the same order, so the same bits), the masked tail 0. Three passes
+// over a row (scale + max, exp + sum, normalise + zero) instead of five separate loops.
+static void FN(softmax_causal)(float *s, int64_t ld, int64_t rows, int64_t i0, int64_t width, float scale) {
+    for (int64_t r = 0; r < rows; r++) {
+        float *x = s + r * ld;
+        int64_t valid = i0 + r + 1 < width ? i0 + r + 1 : width, i = 0;
+        float m = -INFINITY, sum = 0;
+#if QQQ_AVX2
+        __m256 vsc = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
+        for (; i + 8 <= valid; i += 8) {
+            __m256 v = _mm256_mul_ps(_mm256_loadu_ps(x + i), vsc);
+            _mm256_storeu_ps(x + i, v);
+            vmax = _mm256_max_ps(vmax, v);
+        }
+        __m128 h = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+        h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+        h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+        m = _mm_cvtss_f32(h);
+#endif
+        for (; i < valid; i++) { x[i] *= scale; m = x[i] > m ? x[i] : m; }
+        i = 0;
+#if QQQ_AVX2
+        __m256 vm = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
+        for (; i + 8 <= valid; i += 8) {
+            __m256 e = FN(exp8)(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
+            _mm256_storeu_ps(x + i, e);
+            vs = _mm256_add_ps(vs, e);
+        }
+        sum = FN(hsum8)(vs);
+#endif
+        for (; i < valid; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
+        float inv = 1.0f / sum;
+        i = 0;
+#if QQQ_AVX2
+        __m256 vinv = _mm256_set1_ps(inv);
+        for (; i + 8 <= valid; i += 8) _mm256_storeu_ps(x + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), vinv));
+#endif
+        for (; i < valid; i++) x[i] *= inv;
+        if (width > valid) memset(x + valid, 0, (size_t)(width - valid) * sizeof(float));
+    }
+}
+
 static float FN(log_sum_exp)(const float *x, int64_t count) {
     if (count <= 0) return -INFINITY;
     float m = FN(max_f32)(x, count);

@@ -83,13 +83,7 @@ final class CausalAttention {
                            c: s, ldc: i1, accumulate: false, threads: 1)
             }
             timer.measure("attention softmax (thread time)") {
-                for r in 0..<rows {
-                    let row = s + r * i1
-                    let valid = i0 + r + 1
-                    for j in 0..<valid { row[j] *= scale }
-                    VectorOps.softmaxInPlace(row, count: valid)
-                    for j in valid..<i1 { row[j] = 0 }
-                }
+                VectorOps.causalSoftmax(s, ld: i1, rows: rows, firstQuery: i0, width: i1, scale: scale)
             }
             // out[i0+r] = Σ_j p[r][j] v[j]
             timer.measure("attention p·v (thread time)") {

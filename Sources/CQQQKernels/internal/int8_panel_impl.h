@@ -1,0 +1,174 @@
+// AVX2 per-channel W4A8 GEMM for many tokens (M >= QQQ_PANEL_MIN_M), included by int8_impl.h.
+//
+// The pair-chunk tile (int8_impl.h) expands nibbles for 4 tokens at a time and needs two activation
+// broadcasts per 16 k and token. Here a strip of 8 outputs is expanded once per block of up to 96 tokens
+// into an L1-resident panel of 4-k units ([k/4][8 outputs][4 k] int8 q), and a 6-token x 8-output
+// register tile sweeps it as an outer product: one 4-byte broadcast of unsigned activations (a + 128)
+// serves 8 outputs, vpmaddubsw accumulates in int16 for 32 k (|8 * 2 * 255 * 8| < 32768), then one
+// vpmaddwd widens to int32, and 128 * qsum is subtracted at the end. About 1.2-1.7x the pair-chunk tile
+// on Zen 3 at M = 2048. The s8 x s8 formats (per-group, W8) gain nothing from a panel on AVX2: every
+// exact form of their product costs two multiply-pipe ops per 32 products (measured: a split
+// w = 16 h + l with two vpmaddubsw, or vpmaddwd on int16, both ran at the pair-chunk kernel's rate).
+// Sums are exact int32, so the results are bit-identical to the pair-chunk kernel and the reference.
+
+#define QQQ_PANEL_MIN_M 16
+#define QQQ_PANEL_MB 96   // tokens per block (a multiple of the 6-token tile)
+#define QQQ_PANEL_NS 8    // outputs per strip (4 pairs)
+
+// Per-thread scratch, grown on demand and kept (no allocation once warm).
+static __thread void *FN(tl_panel);
+static __thread size_t FN(tl_panel_bytes);
+
+static void *FN(scratch)(void **buf, size_t *have, size_t need) {
+    if (*have < need) {
+        free(*buf);
+        *buf = NULL;
+        if (posix_memalign(buf, 64, need) != 0) { *buf = NULL; *have = 0; return NULL; }
+        *have = need;
+    }
+    return *buf;
+}
+
+// 8x8 transpose of 32-bit units: row r of the result (unit r of every input) goes to dst + r * stride.
+static inline void FN(transpose8_u32)(__m256i r0, __m256i r1, __m256i r2, __m256i r3, __m256i r4, __m256i r5,
+                                      __m256i r6, __m256i r7, char *dst, int64_t stride) {
+    __m256i t0 = _mm256_unpacklo_epi32(r0, r1), t1 = _mm256_unpackhi_epi32(r0, r1);
+    __m256i t2 = _mm256_unpacklo_epi32(r2, r3), t3 = _mm256_unpackhi_epi32(r2, r3);
+    __m256i t4 = _mm256_unpacklo_epi32(r4, r5), t5 = _mm256_unpackhi_epi32(r4, r5);
+    __m256i t6 = _mm256_unpacklo_epi32(r6, r7), t7 = _mm256_unpackhi_epi32(r6, r7);
+    __m256i u0 = _mm256_unpacklo_epi64(t0, t2), u1 = _mm256_unpackhi_epi64(t0, t2);
+    __m256i u2 = _mm256_unpacklo_epi64(t1, t3), u3 = _mm256_unpackhi_epi64(t1, t3);
+    __m256i u4 = _mm256_unpacklo_epi64(t4, t6), u5 = _mm256_unpackhi_epi64(t4, t6);
+    __m256i u6 = _mm256_unpacklo_epi64(t5, t7), u7 = _mm256_unpackhi_epi64(t5, t7);
+    _mm256_store_si256((__m256i *)(dst + 0 * stride), _mm256_permute2x128_si256(u0, u4, 0x20));
+    _mm256_store_si256((__m256i *)(dst + 1 * stride), _mm256_permute2x128_si256(u1, u5, 0x20));
+    _mm256_store_si256((__m256i *)(dst + 2 * stride), _mm256_permute2x128_si256(u2, u6, 0x20));
+    _mm256_store_si256((__m256i *)(dst + 3 * stride), _mm256_permute2x128_si256(u3, u7, 0x20));
+    _mm256_store_si256((__m256i *)(dst + 4 * stride), _mm256_permute2x128_si256(u0, u4, 0x31));
+    _mm256_store_si256((__m256i *)(dst + 5 * stride), _mm256_permute2x128_si256(u1, u5, 0x31));
+    _mm256_store_si256((__m256i *)(dst + 6 * stride), _mm256_permute2x128_si256(u2, u6, 0x31));
+    _mm256_store_si256((__m256i *)(dst + 7 * stride), _mm256_permute2x128_si256(u3, u7, 0x31));
+}
+
+// Expands the 8 outputs of pairs [p0, p0 + 4) (pairs at or past `pair_end` zero) into the per-channel
+// panel [k/4][8 outputs][4 k] of q (32 bytes per k-quad).
+static void FN(expand_panel)(const void *packed, int64_t k, int64_t p0, int64_t pair_end, char *panel) {
+    const int64_t chunks = k / 32;
+    const __m256i signed_nibbles = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
+                                                    0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    for (int64_t c = 0; c < chunks; c++) {
+        __m256i r[8];  // per output: its 32 k of this chunk
+        for (int j = 0; j < 4; j++) {
+            __m256i lo = _mm256_setzero_si256(), hi = lo;
+            if (p0 + j < pair_end) {
+                // [out0 k0..15 | out1 k0..15] from the low nibbles, the k16..31 half from the high ones.
+                __m256i nib = _mm256_loadu_si256((const __m256i *)((const uint8_t *)packed + ((p0 + j) * chunks + c) * 32));
+                lo = _mm256_shuffle_epi8(signed_nibbles, _mm256_and_si256(nib, m4));
+                hi = _mm256_shuffle_epi8(signed_nibbles, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+            }
+            r[2 * j] = _mm256_permute2x128_si256(lo, hi, 0x20);
+            r[2 * j + 1] = _mm256_permute2x128_si256(lo, hi, 0x31);
+        }
+        FN(transpose8_u32)(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], panel + 8 * c * 32, 32);
+    }
+}
+
+// Epilogue of one token and 8 outputs from n0: y = (float(s) * scale) * sigma + bias, as the scalar code
+// rounds it (no FMA); outputs at or past n are not written.
+static inline void FN(store8)(__m256i s, int64_t t, int64_t n0, int64_t n, const float *sigma, const float *scale,
+                              const float *bias, float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
+    if (n0 + 8 <= n) {
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(scale + n0));
+        v = _mm256_mul_ps(v, _mm256_set1_ps(sigma[t]));
+        v = _mm256_add_ps(v, bias ? _mm256_loadu_ps(bias + n0) : _mm256_setzero_ps());
+        _mm256_storeu_ps(y + t * ldy + n0, v);
+        if (acc) _mm256_storeu_si256((__m256i *)(acc + t * ldacc + n0), s);
+        return;
+    }
+    {
+#pragma clang fp contract(off)
+        int32_t v[8];
+        _mm256_storeu_si256((__m256i *)v, s);
+        for (int64_t j = 0; j < 8 && n0 + j < n; j++) {
+            y[t * ldy + n0 + j] = ((float)v[j] * scale[n0 + j]) * sigma[t] + (bias ? bias[n0 + j] : 0.0f);
+            if (acc) acc[t * ldacc + n0 + j] = v[j];
+        }
+    }
+}
+
+static inline int32_t FN(load_u32)(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+// 128 * qsum of outputs n0..n0+8 (0 at or past n): the offset of the unsigned activations.
+static inline __m256i FN(qsum_offset)(const int32_t *qsum, int64_t n0, int64_t n) {
+    int32_t q[8];
+    for (int j = 0; j < 8; j++) q[j] = n0 + j < n ? qsum[n0 + j] : 0;
+    return _mm256_slli_epi32(_mm256_loadu_si256((const __m256i *)q), 7);
+}
+
+// Per-channel: ROWS (<= 6) tokens from t0 x 8 outputs from n0 over the q panel.
+static inline __attribute__((always_inline)) void FN(panel_tile_pc)(const int ROWS, int64_t k, const uint8_t *ua,
+        int64_t lda, int64_t t0, const char *panel, int64_t n0, int64_t n, const int32_t *qsum, const float *sigma,
+        const float *scale, const float *bias, float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i a0 = _mm256_setzero_si256(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    const uint8_t *u0 = ua + t0 * lda, *u1 = u0 + lda, *u2 = u1 + lda, *u3 = u2 + lda, *u4 = u3 + lda, *u5 = u4 + lda;
+    for (int64_t k0 = 0; k0 < k; k0 += 32) {
+        __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0, s4 = s0, s5 = s0;
+        const char *pp = panel + k0 * 8;
+#pragma clang loop unroll(disable)
+        for (int j = 0; j < 8; j++) {
+            __m256i w = _mm256_load_si256((const __m256i *)(pp + j * 32));
+#define QQQ_PC(R, S, U) \
+    if (ROWS > R) S = _mm256_add_epi16(S, _mm256_maddubs_epi16(_mm256_set1_epi32(FN(load_u32)(U + k0 + 4 * j)), w));
+            QQQ_PC(0, s0, u0) QQQ_PC(1, s1, u1) QQQ_PC(2, s2, u2) QQQ_PC(3, s3, u3) QQQ_PC(4, s4, u4) QQQ_PC(5, s5, u5)
+#undef QQQ_PC
+        }
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(s0, ones));
+        if (ROWS > 1) a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(s1, ones));
+        if (ROWS > 2) a2 = _mm256_add_epi32(a2, _mm256_madd_epi16(s2, ones));
+        if (ROWS > 3) a3 = _mm256_add_epi32(a3, _mm256_madd_epi16(s3, ones));
+        if (ROWS > 4) a4 = _mm256_add_epi32(a4, _mm256_madd_epi16(s4, ones));
+        if (ROWS > 5) a5 = _mm256_add_epi32(a5, _mm256_madd_epi16(s5, ones));
+    }
+    __m256i off = FN(qsum_offset)(qsum, n0, n);
+    __m256i as[6] = {a0, a1, a2, a3, a4, a5};
+    for (int r = 0; r < ROWS; r++)
+        FN(store8)(_mm256_sub_epi32(as[r], off), t0 + r, n0, n, sigma, scale, bias, y, ldy, acc, ldacc);
+}
+
+// Per-channel format only. Returns 0, or -1 if scratch could not be allocated (the caller then runs
+// the pair-chunk kernel).
+static int FN(int_gemm_panel)(int64_t m, int64_t k, const uint8_t *ua, int64_t lda, const float *sigma,
+                              const void *packed, const int32_t *qsum, const float *scale, const float *bias,
+                              int64_t n, int64_t pair0, int64_t pair1, float *y, int64_t ldy, int32_t *acc,
+                              int64_t ldacc) {
+    char *panel = (char *)FN(scratch)(&FN(tl_panel), &FN(tl_panel_bytes), (size_t)(QQQ_PANEL_NS * k));
+    if (!panel) return -1;
+    const int64_t nend = 2 * pair1 < n ? 2 * pair1 : n;
+    for (int64_t mb = 0; mb < m; mb += QQQ_PANEL_MB) {
+        int64_t rows = m - mb < QQQ_PANEL_MB ? m - mb : QQQ_PANEL_MB;
+        for (int64_t p0 = pair0; p0 < pair1; p0 += QQQ_PANEL_NS / 2) {
+            FN(expand_panel)(packed, k, p0, pair1, panel);
+            const int64_t n0 = 2 * p0;
+            for (int64_t t0 = mb; t0 < mb + rows; t0 += 6) {
+                int64_t tr = mb + rows - t0 < 6 ? mb + rows - t0 : 6;
+#define QQQ_T(R) FN(panel_tile_pc)(R, k, ua, lda, t0, panel, n0, nend, qsum, sigma, scale, bias, y, ldy, acc, ldacc)
+                switch (tr) {
+                case 6: QQQ_T(6); break;
+                case 5: QQQ_T(5); break;
+                case 4: QQQ_T(4); break;
+                case 3: QQQ_T(3); break;
+                case 2: QQQ_T(2); break;
+                default: QQQ_T(1); break;
+                }
+#undef QQQ_T
+            }
+        }
+    }
+    return 0;
+}
