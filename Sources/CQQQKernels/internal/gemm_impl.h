@@ -115,6 +115,16 @@ static void FN(pack_b_strip)(const void *b, int64_t ldb, int btype, int blayout,
     if (col0 + width > n) width = n - col0;
     next_rows = next_rows < 0 ? 0 : next_rows > NR ? NR : next_rows;
     if (blayout == QQQ_B_KN) {
+#if QQQ_AVX2
+        if (btype == QQQ_B_F32 && width == NR) {  // whole fp32 strip rows: two vector copies each (no memcpy call)
+            const float *src = (const float *)b + pc * ldb + col0;
+            for (int64_t p = 0; p < kc; p++) {
+                _mm256_storeu_ps(dst + p * NR, _mm256_loadu_ps(src + p * ldb));
+                _mm256_storeu_ps(dst + p * NR + 8, _mm256_loadu_ps(src + p * ldb + 8));
+            }
+            return;
+        }
+#endif
         for (int64_t p = 0; p < kc; p++) {
             FN(convert_run)(b, (pc + p) * ldb + col0, btype, dst + p * NR, width);
             for (int64_t c = width; c < NR; c++) dst[p * NR + c] = 0;
