@@ -203,8 +203,11 @@ public enum GPTQ {
     // MARK: threading helpers
 
     /// Runs body over contiguous row ranges, in parallel when there are enough rows.
+    /// Worker threads of GPTQ's row-parallel loops (`qqq quantize --threads`).
+    nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
+
     static func parallelRows(_ n: Int, _ body: (Range<Int>) -> Void) {
-        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let threads = GPTQ.threads
         if threads <= 1 || n < 64 {
             body(0..<n)
             return
@@ -219,7 +222,7 @@ public enum GPTQ {
 
     /// parallelRows with a Double result per chunk, summed in chunk order (deterministic).
     static func parallelRowsSum(_ n: Int, minWork: Int, _ body: (Range<Int>) -> Double) -> Double {
-        let threads = ProcessInfo.processInfo.activeProcessorCount
+        let threads = GPTQ.threads
         if threads <= 1 || n * minWork < 1 << 16 || n < 16 {
             return body(0..<n)
         }

@@ -83,6 +83,9 @@ public final class ModelQuantizer {
                     log: ((String) -> Void)? = nil) throws -> QuantizeReport {
         let total = Stopwatch()
         let output = try StagedOutputFolder(path: outputDirectory, force: force)
+        // Every parallel loop (GEMMs, Hessians, GPTQ rows) honours --threads.
+        Gemm.defaultThreads = options.threads
+        GPTQ.threads = options.threads
 
         let c = config
         var report = QuantizeReport(tool: Self.version, options: options, calibrationSource: options.calibration, calibrationTokens: 0)
@@ -277,9 +280,9 @@ public final class ModelQuantizer {
                 }
             }
             try quantize([6], hessian: hD)
-            // The next layer's inputs: this layer's output with every linear quantized.
+            // The next layer's inputs: this layer's output with every linear quantized (none after the last).
             announce("layer output")
-            try timed("forward") {
+            if li < c.numLayers - 1 { try timed("forward") {
                 for w in 0..<n {
                     try xn.withUnsafeMutableBufferPointer { b in
                         try up.withUnsafeMutableBufferPointer { u in
@@ -303,8 +306,11 @@ public final class ModelQuantizer {
                     }
                 }
             }
-            for i in 0..<(n * t * h) where !x[i].isFinite {
-                throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
+            }
+            if li < c.numLayers - 1 {
+                for i in 0..<(n * t * h) where !x[i].isFinite {
+                    throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
+                }
             }
             try writer.add(name: prefix + "input_layernorm.weight", floats: L.ln1, shape: [h], as: .f16)
             try writer.add(name: prefix + "post_attention_layernorm.weight", floats: L.ln2, shape: [h], as: .f16)
