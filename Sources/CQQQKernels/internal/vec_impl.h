@@ -106,9 +106,8 @@ static inline float FN(max_f32)(const float *x, int64_t count) {
     return m;
 }
 
-static void FN(softmax)(float *x, int64_t count) {
-    if (count <= 0) return;
-    float m = FN(max_f32)(x, count);
+// x[i] = exp(x[i] - m); returns the sum (vector lanes first, then the scalar tail).
+static inline float FN(exp_shifted_sum)(float *x, int64_t count, float m) {
     float sum = 0;
     int64_t i = 0;
 #if QQQ_AVX2
@@ -121,6 +120,13 @@ static void FN(softmax)(float *x, int64_t count) {
     sum = FN(hsum8)(vs);
 #endif
     for (; i < count; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
+    return sum;
+}
+
+static void FN(softmax)(float *x, int64_t count) {
+    if (count <= 0) return;
+    float m = FN(max_f32)(x, count);
+    float sum = FN(exp_shifted_sum)(x, count, m);
     float inv = 1.0f / sum;
     for (int64_t i = 0; i < count; i++) x[i] *= inv;
 }
@@ -133,7 +139,7 @@ static void FN(softmax_causal)(float *s, int64_t ld, int64_t rows, int64_t i0, i
     for (int64_t r = 0; r < rows; r++) {
         float *x = s + r * ld;
         int64_t valid = i0 + r + 1 < width ? i0 + r + 1 : width, i = 0;
-        float m = -INFINITY, sum = 0;
+        float m = -INFINITY;
 #if QQQ_AVX2
         __m256 vsc = _mm256_set1_ps(scale), vmax = _mm256_set1_ps(-INFINITY);
         for (; i + 8 <= valid; i += 8) {
@@ -147,18 +153,7 @@ static void FN(softmax_causal)(float *s, int64_t ld, int64_t rows, int64_t i0, i
         m = _mm_cvtss_f32(h);
 #endif
         for (; i < valid; i++) { x[i] *= scale; m = x[i] > m ? x[i] : m; }
-        i = 0;
-#if QQQ_AVX2
-        __m256 vm = _mm256_set1_ps(m), vs = _mm256_setzero_ps();
-        for (; i + 8 <= valid; i += 8) {
-            __m256 e = FN(exp8)(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
-            _mm256_storeu_ps(x + i, e);
-            vs = _mm256_add_ps(vs, e);
-        }
-        sum = FN(hsum8)(vs);
-#endif
-        for (; i < valid; i++) { float e = FN(expf_approx)(x[i] - m); x[i] = e; sum += e; }
-        float inv = 1.0f / sum;
+        float inv = 1.0f / FN(exp_shifted_sum)(x, valid, m);
         i = 0;
 #if QQQ_AVX2
         __m256 vinv = _mm256_set1_ps(inv);
