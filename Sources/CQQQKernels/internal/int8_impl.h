@@ -1,6 +1,8 @@
 // Integer kernels, compiled once per CPU path by int8_kernels.c (FN suffixes the names).
 // The AVX2 path works on 4 tokens x 1 output pair at a time: a 32-byte weight load gives
 // [out0 | out1] lanes, activations are broadcast to both lanes, and vpmaddubsw/vpmaddwd reduce.
+// Per-channel with M >= 16 runs the panel kernel of int8_panel_impl.h instead (QQQ_INT_PANEL=0 in the
+// environment keeps this tile, for A/B timing).
 
 static int FN(quantize_rows)(const float *x, int64_t m, int64_t k, int64_t ldx, int8_t *a, uint8_t *ua,
                              int64_t lda, float *sigma, int64_t *bad_row) {

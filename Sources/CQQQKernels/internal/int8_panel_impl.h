@@ -74,8 +74,8 @@ static void FN(expand_panel)(const void *packed, int64_t k, int64_t p0, int64_t 
     }
 }
 
-// Epilogue of one token and 8 outputs from n0: y = (float(s) * scale) * sigma + bias, as the scalar code
-// rounds it (no FMA); outputs at or past n are not written.
+// Epilogue of one token and 8 outputs from n0 (even): y = (float(s) * scale) * sigma + bias, rounded as the
+// scalar code rounds it (no FMA); outputs at or past n are not written.
 static inline void FN(store8)(__m256i s, int64_t t, int64_t n0, int64_t n, const float *sigma, const float *scale,
                               const float *bias, float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
     if (n0 + 8 <= n) {
@@ -86,15 +86,10 @@ static inline void FN(store8)(__m256i s, int64_t t, int64_t n0, int64_t n, const
         if (acc) _mm256_storeu_si256((__m256i *)(acc + t * ldacc + n0), s);
         return;
     }
-    {
-#pragma clang fp contract(off)
-        int32_t v[8];
-        _mm256_storeu_si256((__m256i *)v, s);
-        for (int64_t j = 0; j < 8 && n0 + j < n; j++) {
-            y[t * ldy + n0 + j] = ((float)v[j] * scale[n0 + j]) * sigma[t] + (bias ? bias[n0 + j] : 0.0f);
-            if (acc) acc[t * ldacc + n0 + j] = v[j];
-        }
-    }
+    int32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, s);
+    for (int64_t j = 0; j < 8 && n0 + j < n; j += 2)  // the pair-chunk kernel's scalar epilogue
+        FN(store_outputs)(t, n0 + j, n, v[j], v[j + 1], sigma, scale, bias, y, ldy, acc, ldacc);
 }
 
 static inline int32_t FN(load_u32)(const void *p) {

@@ -202,10 +202,10 @@ public enum GPTQ {
 
     // MARK: threading helpers
 
-    /// Runs body over contiguous row ranges, in parallel when there are enough rows.
     /// Worker threads of GPTQ's row-parallel loops (`qqq quantize --threads`).
     nonisolated(unsafe) public static var threads = ProcessInfo.processInfo.activeProcessorCount
 
+    /// Runs body over contiguous row ranges, in parallel when there are enough rows.
     static func parallelRows(_ n: Int, _ body: (Range<Int>) -> Void) {
         let threads = GPTQ.threads
         if threads <= 1 || n < 64 {

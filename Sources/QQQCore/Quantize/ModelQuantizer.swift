@@ -282,7 +282,8 @@ public final class ModelQuantizer {
             try quantize([6], hessian: hD)
             // The next layer's inputs: this layer's output with every linear quantized (none after the last).
             announce("layer output")
-            if li < c.numLayers - 1 { try timed("forward") {
+            if li < c.numLayers - 1 {
+              try timed("forward") {
                 for w in 0..<n {
                     try xn.withUnsafeMutableBufferPointer { b in
                         try up.withUnsafeMutableBufferPointer { u in
@@ -305,12 +306,10 @@ public final class ModelQuantizer {
                         }
                     }
                 }
-            }
-            }
-            if li < c.numLayers - 1 {
-                for i in 0..<(n * t * h) where !x[i].isFinite {
-                    throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
-                }
+              }
+              for i in 0..<(n * t * h) where !x[i].isFinite {
+                  throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
+              }
             }
             try writer.add(name: prefix + "input_layernorm.weight", floats: L.ln1, shape: [h], as: .f16)
             try writer.add(name: prefix + "post_attention_layernorm.weight", floats: L.ln2, shape: [h], as: .f16)
