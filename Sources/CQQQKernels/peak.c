@@ -33,6 +33,21 @@ __attribute__((target("avx2,fma"))) static float peak_fma_avx2(int64_t iters) {
     return out[0];
 }
 
+// The FP32 GEMM's AVX-512 path multiplies on 512-bit vectors; its ceiling is this loop's, not the
+// 256-bit one's (half the FLOP per instruction on the same ports).
+__attribute__((target("avx512f,fma"))) static float peak_fma_avx512(int64_t iters) {
+    __m512 a[12];
+    const __m512 x = _mm512_set1_ps(0.999999f), y = _mm512_set1_ps(1e-7f);
+    for (int i = 0; i < 12; i++) a[i] = _mm512_set1_ps((float)i);
+    for (int64_t it = 0; it < iters; it++) {
+        for (int i = 0; i < 12; i++) a[i] = _mm512_fmadd_ps(a[i], x, y);
+        __asm__ volatile("" : "+v"(a[0]), "+v"(a[1]), "+v"(a[2]), "+v"(a[3]), "+v"(a[4]), "+v"(a[5]));
+    }
+    __m512 s = a[0];
+    for (int i = 1; i < 12; i++) s = _mm512_add_ps(s, a[i]);
+    return _mm512_reduce_add_ps(s);
+}
+
 // Each accumulator gets its own operand pair (4 u x 2 s vectors), made opaque every round, so the
 // compiler can neither hoist the multiplies nor share one product among accumulators.
 // signed_pairs: the s8 x s8 form, |w| in the unsigned slot and vpsignb moving w's sign onto a. Forced
@@ -156,10 +171,19 @@ static float read_portable(const float *x, int64_t count) {
 
 float qqq_peak_fma(int path, int64_t iters) {
 #if QQQ_PEAK_AVX2
-    if (path == QQQ_PATH_AVX2) return peak_fma_avx2(iters);
+    if (path == QQQ_PATH_AVX512) return peak_fma_avx512(iters);
+    if (path == QQQ_PATH_AVX2 || path == QQQ_PATH_AVXVNNI) return peak_fma_avx2(iters);
 #endif
     (void)path;
     return peak_fma_portable(iters);
+}
+
+int64_t qqq_peak_fma_flops(int path) {
+#if QQQ_PEAK_AVX2
+    if (path == QQQ_PATH_AVX512) return 12 * 16 * 2;
+#endif
+    (void)path;
+    return 12 * 8 * 2;
 }
 
 int32_t qqq_peak_int8(int path, int signed_pairs, int64_t iters) {
@@ -178,7 +202,7 @@ int64_t qqq_peak_int8_macs(int path) { return path == QQQ_PATH_AVX512 ? 12 * 64 
 
 float qqq_read_floats(int path, const float *x, int64_t count) {
 #if QQQ_PEAK_AVX2
-    if (path == QQQ_PATH_AVX2) return read_avx2(x, count);
+    if (path == QQQ_PATH_AVX2 || path == QQQ_PATH_AVXVNNI || path == QQQ_PATH_AVX512) return read_avx2(x, count);
 #endif
     (void)path;
     return read_portable(x, count);

@@ -53,7 +53,7 @@ public struct MachinePeaks: Codable, Sendable {
                                       iterations: Int64 = 20_000_000) -> Double {
         // The int8 loops run the path's integer kernel sequence (vpdpbusd on the VNNI paths, for both forms).
         let p = sequence.isInteger ? IntKernels.code(path) : Gemm.code(path)
-        let work = sequence.isInteger ? Double(iterations) * Double(qqq_peak_int8_macs(p)) * 2 : Double(iterations) * 12 * 8 * 2
+        let work = sequence.isInteger ? Double(iterations) * Double(qqq_peak_int8_macs(p)) * 2 : Double(iterations) * Double(qqq_peak_fma_flops(p))
         let signed: Int32 = sequence == .int8Signed ? 1 : 0
         var best = Double.infinity
         for _ in 0..<3 {
