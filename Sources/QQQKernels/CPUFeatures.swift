@@ -63,6 +63,19 @@ public struct CPUFeatures: Sendable {
         }
         return "unknown"
     }()
+
+    /// The largest CPU cache in bytes from sysfs (Linux: "32768K", "260M"), or nil where unknown.
+    public static let lastLevelCacheBytes: Int? = {
+        var best: Int?
+        for index in 0..<8 {
+            guard let text = try? String(contentsOfFile: "/sys/devices/system/cpu/cpu0/cache/index\(index)/size", encoding: .utf8) else { continue }
+            let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
+            let unit: Int = t.hasSuffix("K") ? 1 << 10 : t.hasSuffix("M") ? 1 << 20 : 1
+            guard let value = Int(t.filter(\.isNumber)) else { continue }
+            best = max(best ?? 0, value * unit)
+        }
+        return best
+    }()
 }
 
 /// The path the kernels use: the best the CPU supports, unless `QQQ_KERNEL_PATH` (or a caller,
