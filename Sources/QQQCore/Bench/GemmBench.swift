@@ -18,14 +18,16 @@ public enum GemmBench {
         public var paths: [KernelPath]
         public var hot: Bool
         public var minSeconds: Double
-        /// Weights cycle through copies until this many bytes (twice a 32 MB L3), unless `hot`.
+        /// Weights cycle through copies until this many bytes, unless `hot`.
         public var coldBytes: Int
+        /// Twice the largest cache the CPU reports (32 MB L3 on Zen 3, 260 MB on some Xeons), at least 64 MiB.
+        public static let defaultColdBytes = max(64 << 20, 2 * (CPUFeatures.lastLevelCacheBytes ?? 0))
         /// Measure the compute ceiling the cell's kernel runs against (FP32 FMA or int8 MAC) just before
         /// and just after each cell: on a shared machine the clock and the neighbours change within a run,
         /// so a fraction against a ceiling taken minutes earlier says more about the neighbours than the kernel.
         public var adjacentCeilings: Bool
         public init(shapes: [Shape], tokens: [Int], threads: [Int], kernels: [BenchKernel], paths: [KernelPath],
-                    hot: Bool = false, minSeconds: Double = 0.3, coldBytes: Int = 64 << 20, adjacentCeilings: Bool = false) {
+                    hot: Bool = false, minSeconds: Double = 0.3, coldBytes: Int = Options.defaultColdBytes, adjacentCeilings: Bool = false) {
             self.shapes = shapes; self.tokens = tokens; self.threads = threads; self.kernels = kernels
             self.paths = paths; self.hot = hot; self.minSeconds = minSeconds; self.coldBytes = coldBytes
             self.adjacentCeilings = adjacentCeilings

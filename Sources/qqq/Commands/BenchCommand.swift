@@ -69,10 +69,8 @@ enum BenchCommand: Command {
             }
         }
         let minSeconds = try args.double("min-time") ?? 0.3
-        // Cold weights must exceed the last-level cache (32 MB on Zen 3, 260 MB on some Xeons): twice its size.
-        let coldBytes = max(64 << 20, 2 * (CPUFeatures.lastLevelCacheBytes ?? 0))
         let options = GemmBench.Options(shapes: shapes, tokens: tokens, threads: threads, kernels: kernels, paths: paths,
-                                        hot: args.flag("hot"), minSeconds: max(0.01, minSeconds), coldBytes: coldBytes,
+                                        hot: args.flag("hot"), minSeconds: max(0.01, minSeconds),
                                         adjacentCeilings: args.flag("peak"))
 
         var peaks: [Int: MachinePeaks] = [:]
@@ -92,7 +90,7 @@ enum BenchCommand: Command {
         }
         progress.finish()
         let header = BenchHeader(cpu: CPUFeatures.modelName, features: CPUFeatures.host.summary, paths: paths.map(\.rawValue),
-                                 threads: threads, build: buildConfiguration, weights: args.flag("hot") ? "hot (cache-resident)" : "cycled through copies > \(coldBytes >> 20) MiB (2x the last-level cache)",
+                                 threads: threads, build: buildConfiguration, weights: args.flag("hot") ? "hot (cache-resident)" : "cycled through copies > \(options.coldBytes >> 20) MiB",
                                  peaks: peaks.keys.sorted().map { peaks[$0]! })
         if args.flag("json") {
             let encoder = JSONEncoder()
