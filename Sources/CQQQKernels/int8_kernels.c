@@ -15,6 +15,17 @@ __attribute__((constructor)) static void qqq_int_panel_init(void) {
     qqq_int_panel_disabled = e && e[0] == '0';
 }
 
+// Per-thread scratch of the panel kernels: grown on demand and kept (no allocation once warm).
+static void *qqq_int_scratch(void **buf, size_t *have, size_t need) {
+    if (*have < need) {
+        free(*buf);
+        *buf = NULL;
+        if (posix_memalign(buf, 64, need) != 0) { *buf = NULL; *have = 0; return NULL; }
+        *have = need;
+    }
+    return *buf;
+}
+
 #define QQQ_CAT2(a, b) a##b
 #define QQQ_CAT(a, b) QQQ_CAT2(a, b)
 

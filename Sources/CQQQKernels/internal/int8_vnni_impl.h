@@ -145,12 +145,19 @@ static inline int32_t FN(unoffset)(int32_t s, int32_t wsum) {
     return (int32_t)((uint32_t)s - 128u * (uint32_t)wsum);
 }
 
+#include "int8_vnni_panel_impl.h"
+
 // Reads ua and qsum (sum_k w[n][k] of the format's int8 weights) for every format; a is unused.
+// M >= QQQ_VP_MIN_M runs the panel kernel (QQQ_INT_PANEL=0 in the environment keeps this tile).
 static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, const uint8_t *ua, int64_t lda,
                          const float *sigma, const void *packed, const int32_t *qsum, const uint16_t *gscales,
                          const float *scale, const float *bias, int64_t n, int64_t pair0, int64_t pair1,
                          float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
     (void)a;
+    if (m >= QQQ_VP_MIN_M && !qqq_int_panel_disabled &&
+        FN(int_gemm_vpanel)(format, m, k, ua, lda, sigma, packed, qsum, gscales, scale, bias, n, pair0, pair1, y, ldy,
+                            acc, ldacc) == 0)
+        return;
     const int64_t chunks = k / 32, groups = (k + 127) / 128;
     const int64_t pair_bytes = format == QQQ_W8 ? chunks * 64 : chunks * 32;
     VEC tables[QQQ_MAX_GROUPS];
@@ -191,5 +198,11 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
 
 #undef QQQ_MAX_GROUPS
 #undef QQQ_MB
+#undef QQQ_VP_ROWS
+#undef QQQ_VP_NS
+#undef QQQ_VP_VW
+#undef QQQ_VP_KC
+#undef QQQ_VP_MB
+#undef QQQ_VP_MIN_M
 #undef VEC
 #undef QQQ_TILE_PAIRS

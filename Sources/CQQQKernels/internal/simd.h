@@ -15,6 +15,16 @@
 #ifndef _MM_FROUND_NO_EXC
 #define _MM_FROUND_NO_EXC SIMDE_MM_FROUND_NO_EXC
 #endif
+// This SIMDe lacks AVX-512F's int32 -> float conversion; element by element it rounds the same (RNE).
+#include <string.h>
+static inline simde__m512 qqq_emu_cvtepi32_ps(simde__m512i a) {
+    int32_t v[16];
+    float f[16];
+    memcpy(v, &a, sizeof v);
+    for (int i = 0; i < 16; i++) f[i] = (float)v[i];
+    return simde_mm512_loadu_ps(f);
+}
+#define _mm512_cvtepi32_ps(a) qqq_emu_cvtepi32_ps(a)
 // AVX-VNNI's VEX form has the semantics of the AVX512-VL form SIMDe implements.
 #define _mm256_dpbusd_avx_epi32(src, a, b) simde_mm256_dpbusd_epi32(src, a, b)
 // Keeps a vector opaque to the optimiser (peak loops). SIMDe vectors live in memory, not registers.
