@@ -136,19 +136,7 @@ static inline int32_t FN(hsum128)(__m128i v) {
     return _mm_cvtsi128_si32(v);
 }
 
-// Two 16-entry tables (out0 in lane 0, out1 in lane 1) from the pair's two fp16 group scales:
-// w8[v] = clamp(rne(q(v) * s), -127, 127) for the 16 nibble values v.
-static inline __m256i FN(pair_tables)(const uint16_t *gs) {
-    const __m256 q0 = _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7), q1 = _mm256_setr_ps(-8, -7, -6, -5, -4, -3, -2, -1);
-    __m256 s0 = _mm256_set1_ps(_cvtsh_ss(gs[0])), s1 = _mm256_set1_ps(_cvtsh_ss(gs[1]));
-    __m256i a0 = _mm256_cvtps_epi32(_mm256_mul_ps(q0, s0)), a1 = _mm256_cvtps_epi32(_mm256_mul_ps(q1, s0));
-    __m256i b0 = _mm256_cvtps_epi32(_mm256_mul_ps(q0, s1)), b1 = _mm256_cvtps_epi32(_mm256_mul_ps(q1, s1));
-    // packs work per 128-bit lane; the permute restores [out0 v0..15 | out1 v0..15].
-    __m256i w = _mm256_packs_epi16(_mm256_packs_epi32(a0, a1), _mm256_packs_epi32(b0, b1));
-    w = _mm256_permutevar8x32_epi32(w, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    return _mm256_max_epi8(w, _mm256_set1_epi8(-127));
-}
-
+#include "pair_table_impl.h"
 #include "int8_panel_impl.h"
 
 #define QQQ_MB 64         // tokens per block: their activations stay in L2 while the weights stream
@@ -240,7 +228,7 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
             const uint8_t *wp = (const uint8_t *)packed + p * pair_bytes;
             // Group tables of this pair, built once and shared by every token of the block.
             if (format == QQQ_W4_PER_GROUP)
-                for (int64_t g = 0; g < groups; g++) tables[g] = FN(pair_tables)(gscales + (p * groups + g) * 2);
+                for (int64_t g = 0; g < groups; g++) tables[g] = FN(pair_table)(gscales + (p * groups + g) * 2);
             for (int64_t t0 = mb; t0 < mend; t0 += 4) {
                 int64_t rows = mend - t0 < 4 ? mend - t0 : 4;
                 __m256i accs[4];

@@ -24,17 +24,7 @@ static inline int32_t FN(hsum128)(__m128i v) {
     return _mm_cvtsi128_si32(v);
 }
 
-// The 16-entry table of one output and group: w8[v] = clamp(rne(q(v) * s), -127, 127), q(v) the two's
-// complement nibble. qqq_h2f is exact (as F16C); one float product and an RNE conversion, as the contract.
-static inline __m128i FN(group_table)(uint16_t h) {
-    const __m128 s = _mm_set1_ps(qqq_h2f(h));
-    __m128i q0 = _mm_cvtps_epi32(_mm_mul_ps(_mm_setr_ps(0, 1, 2, 3), s));
-    __m128i q1 = _mm_cvtps_epi32(_mm_mul_ps(_mm_setr_ps(4, 5, 6, 7), s));
-    __m128i q2 = _mm_cvtps_epi32(_mm_mul_ps(_mm_setr_ps(-8, -7, -6, -5), s));
-    __m128i q3 = _mm_cvtps_epi32(_mm_mul_ps(_mm_setr_ps(-4, -3, -2, -1), s));
-    // The packs saturate to [-128, 127]; the max completes the clamp to [-127, 127].
-    return _mm_max_epi8(_mm_packs_epi16(_mm_packs_epi32(q0, q1), _mm_packs_epi32(q2, q3)), _mm_set1_epi8(-127));
-}
+#include "pair_table_impl.h"
 
 static inline __m128i FN(q_table)(void) {  // per-channel: w = q(v)
     return _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
@@ -60,7 +50,7 @@ static inline VEC FN(lanes4)(__m128i t0, __m128i t1, __m128i t2, __m128i t3) {
 static inline VEC FN(per_channel_table)(void) { __m128i t = FN(q_table)(); return FN(lanes4)(t, t, t, t); }
 // Group tables of pairs p0 and p1 (gs0, gs1: their two fp16 scales of the group).
 static inline VEC FN(pair_tables)(const uint16_t *gs0, const uint16_t *gs1) {
-    return FN(lanes4)(FN(group_table)(gs0[0]), FN(group_table)(gs0[1]), FN(group_table)(gs1[0]), FN(group_table)(gs1[1]));
+    return _mm512_inserti64x4(_mm512_castsi256_si512(FN(pair_table)(gs0)), FN(pair_table)(gs1), 1);
 }
 static inline void FN(lane_sums)(VEC v, int32_t s[4]) {
     s[0] = FN(hsum128)(_mm512_castsi512_si128(v));
@@ -80,7 +70,7 @@ static inline VEC FN(high_nibbles)(VEC b) { return _mm256_and_si256(_mm256_srli_
 static inline VEC FN(per_channel_table)(void) { __m128i t = FN(q_table)(); return _mm256_set_m128i(t, t); }
 static inline VEC FN(pair_tables)(const uint16_t *gs0, const uint16_t *gs1) {
     (void)gs1;
-    return _mm256_set_m128i(FN(group_table)(gs0[1]), FN(group_table)(gs0[0]));
+    return FN(pair_table)(gs0);
 }
 static inline void FN(lane_sums)(VEC v, int32_t s[2]) {
     s[0] = FN(hsum128)(_mm256_castsi256_si128(v));

@@ -60,7 +60,7 @@ static void FN(vp_expand)(int format, const void *packed, const uint16_t *gscale
                     } else {
                         if (format == QQQ_W4_PER_GROUP && (c == c0 || (c & 3) == 0)) {
                             const uint16_t *gs = gscales + (p * groups + (c >> 2)) * 2;
-                            tables[j] = _mm256_set_m128i(FN(group_table)(gs[1]), FN(group_table)(gs[0]));
+                            tables[j] = FN(pair_table)(gs);
                         }
                         __m256i nib = _mm256_loadu_si256((const __m256i *)(b + c * 32));
                         lo = _mm256_shuffle_epi8(tables[j], _mm256_and_si256(nib, m4));
