@@ -21,10 +21,10 @@ public enum SmoothSearch {
         return Outcome(threshold: candidates[b.0], index: b.0, loss: b.1, evaluations: candidates.count)
     }
 
-    /// Coarse-to-fine: every `stride`-th candidate (at least n/12; and the last), then, around the winner, a grid of
-    /// a quarter of that stride within one stride on each side, and so on down to every candidate.
-    /// Exact when the loss is unimodal at that resolution: about n/stride + 7 per level evaluations
-    /// (n = 101, stride 8: ~21) instead of n. Ties resolve to the earlier candidate, as in `search`.
+    /// Coarse-to-fine: every `stride`-th candidate (at least n/12; and the last), then around the winner
+    /// steps of half the remaining radius on each side, down to the neighbours. Exact when the loss is
+    /// unimodal at that resolution: about n/stride + 2·log2(stride) evaluations (n = 101, stride 8: 20)
+    /// instead of n. Ties resolve to the earlier candidate, as in `search`.
     public static func coarseToFine(candidates: [Double], stride: Int = 8,
                                     loss: (Double) throws -> Double) rethrows -> Outcome? {
         let n = candidates.count
@@ -50,13 +50,17 @@ public enum SmoothSearch {
         var level = Array(Swift.stride(from: 0, to: n, by: st))
         if level.last != n - 1 { level.append(n - 1) }
         for i in level { _ = try eval(i) }
-        while st > 1 {
+        // On a unimodal loss the minimum lies within r = st - 1 of the best grid point. Halving: the best
+        // of (b - h, b, b + h) with h = ceil(r/2) leaves it within floor(r/2) of the new best, so two
+        // evaluations per level reach the grid's minimum (6 after a stride of 8; a denser level of every
+        // st/4 took 8).
+        var r = st - 1
+        while r > 0 {
             let best = pick().0
-            let fine = max(1, st / 4)
-            let lo = max(0, best - st + 1), hi = min(n - 1, best + st - 1)
-            for i in Swift.stride(from: best, through: lo, by: -fine) { _ = try eval(i) }
-            for i in Swift.stride(from: best, through: hi, by: fine) { _ = try eval(i) }
-            st = fine
+            let h = (r + 1) / 2
+            if best - h >= 0 { _ = try eval(best - h) }
+            if best + h < n { _ = try eval(best + h) }
+            r /= 2
         }
         let p = pick()
         return Outcome(threshold: candidates[p.0], index: p.0, loss: p.1, evaluations: evaluations)
