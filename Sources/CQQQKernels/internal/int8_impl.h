@@ -137,6 +137,7 @@ static inline int32_t FN(hsum128)(__m128i v) {
 }
 
 #include "pair_table_impl.h"
+#include "tile_rows.h"
 #include "int8_panel_impl.h"
 
 #define QQQ_MB 64         // tokens per block: their activations stay in L2 while the weights stream
@@ -232,12 +233,9 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
             for (int64_t t0 = mb; t0 < mend; t0 += 4) {
                 int64_t rows = mend - t0 < 4 ? mend - t0 : 4;
                 __m256i accs[4];
-                switch (rows) {
-                case 4: FN(tile)(4, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
-                case 3: FN(tile)(3, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
-                case 2: FN(tile)(2, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
-                default: FN(tile)(1, format, chunks, a, ua, lda, t0, wp, tables, accs); break;
-                }
+#define QQQ_T(R) FN(tile)(R, format, chunks, a, ua, lda, t0, wp, tables, accs)
+                QQQ_TILE_ROWS_4(rows, QQQ_T)
+#undef QQQ_T
                 for (int64_t r = 0; r < rows; r++) {
                     int32_t s0 = FN(hsum128)(_mm256_castsi256_si128(accs[r]));
                     int32_t s1 = FN(hsum128)(_mm256_extracti128_si256(accs[r], 1));

@@ -20,6 +20,8 @@ static __thread void *FN(tl_panel);
 static __thread size_t FN(tl_panel_bytes);
 
 #include "transpose8_impl.h"
+#include "tile_rows.h"
+#include "store8_impl.h"
 
 // Expands the 8 outputs of pairs [p0, p0 + 4) (pairs at or past `pair_end` zero) into the per-channel
 // panel [k/4][8 outputs][4 k] of q (32 bytes per k-quad).
@@ -50,11 +52,7 @@ static void FN(expand_panel)(const void *packed, int64_t k, int64_t p0, int64_t 
 static inline void FN(store8)(__m256i s, int64_t t, int64_t n0, int64_t n, const float *sigma, const float *scale,
                               const float *bias, float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
     if (n0 + 8 <= n) {
-        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(scale + n0));
-        v = _mm256_mul_ps(v, _mm256_set1_ps(sigma[t]));
-        v = _mm256_add_ps(v, bias ? _mm256_loadu_ps(bias + n0) : _mm256_setzero_ps());
-        _mm256_storeu_ps(y + t * ldy + n0, v);
-        if (acc) _mm256_storeu_si256((__m256i *)(acc + t * ldacc + n0), s);
+        FN(store8_full)(s, t, n0, sigma, scale, bias, y, ldy, acc, ldacc);
         return;
     }
     int32_t v[8];
@@ -124,14 +122,7 @@ static int FN(int_gemm_panel)(int64_t m, int64_t k, const uint8_t *ua, int64_t l
             for (int64_t t0 = mb; t0 < mb + rows; t0 += 6) {
                 int64_t tr = mb + rows - t0 < 6 ? mb + rows - t0 : 6;
 #define QQQ_T(R) FN(panel_tile_pc)(R, k, ua, lda, t0, panel, n0, nend, qsum, sigma, scale, bias, y, ldy, acc, ldacc)
-                switch (tr) {
-                case 6: QQQ_T(6); break;
-                case 5: QQQ_T(5); break;
-                case 4: QQQ_T(4); break;
-                case 3: QQQ_T(3); break;
-                case 2: QQQ_T(2); break;
-                default: QQQ_T(1); break;
-                }
+                QQQ_TILE_ROWS_6(tr, QQQ_T)
 #undef QQQ_T
             }
         }

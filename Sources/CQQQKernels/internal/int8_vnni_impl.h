@@ -25,6 +25,7 @@ static inline int32_t FN(hsum128)(__m128i v) {
 }
 
 #include "pair_table_impl.h"
+#include "tile_rows.h"
 
 static inline __m128i FN(q_table)(void) {  // per-channel: w = q(v)
     return _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
@@ -121,12 +122,9 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, const
 static inline __attribute__((always_inline)) void FN(tile_rows)(const int FORMAT, int64_t rows, int64_t chunks,
         const uint8_t *ua, int64_t lda, int64_t t0, const uint8_t *w0, const uint8_t *w1, const VEC *tables,
         VEC out[4]) {
-    switch (rows) {
-    case 4: FN(tile)(4, FORMAT, chunks, ua, lda, t0, w0, w1, tables, out); break;
-    case 3: FN(tile)(3, FORMAT, chunks, ua, lda, t0, w0, w1, tables, out); break;
-    case 2: FN(tile)(2, FORMAT, chunks, ua, lda, t0, w0, w1, tables, out); break;
-    default: FN(tile)(1, FORMAT, chunks, ua, lda, t0, w0, w1, tables, out); break;
-    }
+#define QQQ_T(R) FN(tile)(R, FORMAT, chunks, ua, lda, t0, w0, w1, tables, out)
+    QQQ_TILE_ROWS_4(rows, QQQ_T)
+#undef QQQ_T
 }
 
 // sum_k ua*w - 128 * sum_k w = sum_k a*w, in wrapping arithmetic (exact whenever the result fits in

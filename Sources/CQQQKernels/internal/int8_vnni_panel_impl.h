@@ -36,6 +36,8 @@ static __thread void *FN(tl_vp_part);
 static __thread size_t FN(tl_vp_part_bytes);
 
 #include "transpose8_impl.h"
+#include "tile_rows.h"
+#include "store8_impl.h"
 
 // Expands chunks [c0, c1) of the NS outputs of pairs [p0, p0 + NS/2) (pairs at or past pair_end zero)
 // into panel[(c - c0) * 8 + quad][NS][4].
@@ -88,11 +90,7 @@ static inline void FN(vp_store_out)(VEC s, int64_t t, int64_t n0, int64_t n, con
         _mm512_storeu_ps(y + t * ldy + n0, v);
         if (acc) _mm512_storeu_si512(acc + t * ldacc + n0, s);
 #else
-        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(s), _mm256_loadu_ps(scale + n0));
-        v = _mm256_mul_ps(v, _mm256_set1_ps(sigma[t]));
-        v = _mm256_add_ps(v, bias ? _mm256_loadu_ps(bias + n0) : _mm256_setzero_ps());
-        _mm256_storeu_ps(y + t * ldy + n0, v);
-        if (acc) _mm256_storeu_si256((__m256i *)(acc + t * ldacc + n0), s);
+        FN(store8_full)(s, t, n0, sigma, scale, bias, y, ldy, acc, ldacc);
 #endif
         return;
     }
@@ -198,20 +196,11 @@ static int FN(int_gemm_vpanel)(int format, int64_t m, int64_t k, const uint8_t *
                     const uint8_t *u = ua + t0 * lda + 32 * c0;
                     int32_t *pt = part + (t0 - mb) * QQQ_VP_NS;
 #define QQQ_T(R) FN(vp_tile)(R, quads, u, lda, panel, first, last, pt, qoff, t0, n0, nend, sigma, scale, bias, y, ldy, acc, ldacc)
-                    switch (tr) {
 #if QQQ_VP_ROWS > 6
-                    case 10: QQQ_T(10); break;
-                    case 9: QQQ_T(9); break;
-                    case 8: QQQ_T(8); break;
-                    case 7: QQQ_T(7); break;
+                    QQQ_TILE_ROWS_10(tr, QQQ_T)
+#else
+                    QQQ_TILE_ROWS_6(tr, QQQ_T)
 #endif
-                    case 6: QQQ_T(6); break;
-                    case 5: QQQ_T(5); break;
-                    case 4: QQQ_T(4); break;
-                    case 3: QQQ_T(3); break;
-                    case 2: QQQ_T(2); break;
-                    default: QQQ_T(1); break;
-                    }
 #undef QQQ_T
                 }
             }

@@ -46,7 +46,7 @@ public enum SmoothSearch {
         }
         // Long grids (a large activation maximum gives num = gmax/0.5 candidates) get a wider first
         // stride, so the first pass stays near a dozen evaluations.
-        var st = max(1, stride, n / 12)
+        let st = max(1, stride, n / 12)
         var level = Array(Swift.stride(from: 0, to: n, by: st))
         if level.last != n - 1 { level.append(n - 1) }
         for i in level { _ = try eval(i) }
