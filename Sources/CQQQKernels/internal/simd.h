@@ -25,6 +25,18 @@ static inline simde__m512 qqq_emu_cvtepi32_ps(simde__m512i a) {
     return simde_mm512_loadu_ps(f);
 }
 #define _mm512_cvtepi32_ps(a) qqq_emu_cvtepi32_ps(a)
+// Nor its float -> int32 conversion: RNE (the default rounding mode), INT_MIN out of range or NaN, as
+// the instruction.
+#include <math.h>
+static inline simde__m512i qqq_emu_cvtps_epi32(simde__m512 a) {
+    float f[16];
+    int32_t v[16];
+    memcpy(f, &a, sizeof f);
+    for (int i = 0; i < 16; i++)
+        v[i] = (f[i] >= -2147483648.0f && f[i] < 2147483648.0f) ? (int32_t)nearbyintf(f[i]) : INT32_MIN;
+    return simde_mm512_loadu_si512(v);
+}
+#define _mm512_cvtps_epi32(a) qqq_emu_cvtps_epi32(a)
 // AVX-VNNI's VEX form has the semantics of the AVX512-VL form SIMDe implements.
 #define _mm256_dpbusd_avx_epi32(src, a, b) simde_mm256_dpbusd_epi32(src, a, b)
 // Keeps a vector opaque to the optimiser (peak loops). SIMDe vectors live in memory, not registers.
