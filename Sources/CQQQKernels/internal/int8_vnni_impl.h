@@ -49,9 +49,9 @@ static inline VEC FN(lanes4)(__m128i t0, __m128i t1, __m128i t2, __m128i t3) {
     return _mm512_inserti64x4(_mm512_castsi256_si512(_mm256_set_m128i(t1, t0)), _mm256_set_m128i(t3, t2), 1);
 }
 static inline VEC FN(per_channel_table)(void) { __m128i t = FN(q_table)(); return FN(lanes4)(t, t, t, t); }
-// Group tables of pairs p0 and p1 (gs0, gs1: their two fp16 scales of the group).
-// All four tables of a tile in one pass over 512-bit vectors (half the operations of two pair_table
-// calls, which the M = 1 GEMV pays per output and group): the same float products and RNE conversions.
+// Group tables of pairs p0 and p1 (gs0, gs1: their two fp16 scales of the group), all four in one pass
+// over 512-bit vectors (half the operations of two pair_table calls, which the M = 1 GEMV pays per
+// output and group): the same float products and RNE conversions.
 static inline VEC FN(pair_tables)(const uint16_t *gs0, const uint16_t *gs1) {
     uint32_t h0, h1;
     memcpy(&h0, gs0, 4);

@@ -52,8 +52,7 @@ public enum SmoothSearch {
         for i in level { _ = try eval(i) }
         // On a unimodal loss the minimum lies within r = st - 1 of the best grid point. Halving: the best
         // of (b - h, b, b + h) with h = ceil(r/2) leaves it within floor(r/2) of the new best, so two
-        // evaluations per level reach the grid's minimum (6 after a stride of 8; a denser level of every
-        // st/4 took 8).
+        // evaluations per level reach the grid's minimum.
         var r = st - 1
         while r > 0 {
             let best = pick().0
