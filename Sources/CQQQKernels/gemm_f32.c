@@ -133,6 +133,11 @@ float qqq_log_sum_exp(int path, const float *x, int64_t count) {
     DISPATCH_RET(r, path, log_sum_exp, (x, count));
     return r;
 }
+float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, float lo, float hi, float p, float bound) {
+    float r = 0;
+    DISPATCH_RET(r, path, grid_error_pow, (x, count, scale, lo, hi, p, bound));
+    return r;
+}
 float qqq_dot(int path, const float *x, const float *y, int64_t count) {
     float r = 0;
     DISPATCH_RET(r, path, dot_f32, (x, y, count));

@@ -9,10 +9,12 @@
 #include <string.h>
 
 // QQQ_INT_PANEL=0 in the environment runs the pair-chunk kernel at every M (for A/B timing).
-static int qqq_int_panel_disabled = 0;
+// QQQ_INT_PANEL_S8=0 keeps it only for the s8 x s8 formats (per-group, W8) on AVX2.
+static int qqq_int_panel_disabled = 0, qqq_int_panel_s8_enabled = 1;
 __attribute__((constructor)) static void qqq_int_panel_init(void) {
-    const char *e = getenv("QQQ_INT_PANEL");
+    const char *e = getenv("QQQ_INT_PANEL"), *s8 = getenv("QQQ_INT_PANEL_S8");
     qqq_int_panel_disabled = e && e[0] == '0';
+    qqq_int_panel_s8_enabled = !qqq_int_panel_disabled && !(s8 && s8[0] == '0');
 }
 
 // Per-thread scratch of the panel kernels: grown on demand and kept (no allocation once warm).

@@ -42,6 +42,14 @@ public enum VectorOps {
         qqq_log_sum_exp(path, x, Int64(count))
     }
 
+    /// Σ |scale·rne(clamp(x/scale, lo, hi)) − x|^p over `count` contiguous values (zero differences add
+    /// 0), ~1e-6 relative to the exact sum; stops once the partial sum reaches `bound` (the result is
+    /// then ≥ bound). One candidate of a clip search.
+    public static func gridErrorPow(_ x: UnsafePointer<Float>, count: Int, scale: Float, lo: Float, hi: Float,
+                                    power: Float, bound: Float = .infinity, path kernelPath: KernelPath? = nil) -> Float {
+        qqq_grid_error_pow(kernelPath.map(Gemm.code) ?? path, x, Int64(count), scale, lo, hi, power, bound)
+    }
+
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, count: Int) -> Float {
         qqq_dot(path, x, y, Int64(count))
     }

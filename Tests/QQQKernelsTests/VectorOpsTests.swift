@@ -84,4 +84,33 @@ struct VectorOpsTests {
         VectorOps.bf16ToF32(bf, &bff, count: 3)
         #expect(bff == [1, -2, .infinity])
     }
+
+    /// The clip-search error sum against a Double reference (|d|^2.4 by pow) on every float path, at
+    /// counts around the 8- and 32-wide blocks; an early stop returns a value at or above the bound
+    /// and never stops below it.
+    @Test func gridErrorPowMatchesReference() {
+        var rng = TestRNG(state: 7)
+        let paths = CPUFeatures.host.supportedPaths.filter { $0 == .avx512 || $0 == .avx2 || $0 == .portable }
+        for count in [1, 7, 8, 31, 32, 33, 64, 128, 577] {
+            let x = (0..<count).map { _ in (rng.float() - 0.5) * 0.2 }
+            for (scale, lo, hi) in [(Float(0.013), Float(-8), Float(7)), (0.004, -7, 7), (0.05, -8, 7)] {
+                var want = 0.0
+                for v in x {
+                    let c = min(Double(hi), max(Double(lo), Double(v / scale))).rounded(.toNearestOrEven)
+                    let d = abs(Double(scale * Float(c) - v))
+                    if d > 0 { want += pow(d, 2.4) }
+                }
+                for path in paths {
+                    let got = Double(VectorOps.gridErrorPow(x, count: count, scale: scale, lo: lo, hi: hi, power: 2.4, path: path))
+                    #expect(abs(got - want) <= 2e-6 * want + 1e-30, "count \(count) scale \(scale) \(path): \(got) vs \(want)")
+                    let stopped = Double(VectorOps.gridErrorPow(x, count: count, scale: scale, lo: lo, hi: hi, power: 2.4,
+                                                                bound: Float(want * 0.5), path: path))
+                    #expect(stopped >= want * 0.5, "an early stop is not below the bound")
+                }
+            }
+        }
+        // Values exactly on the grid add nothing (not exp(ln 0)).
+        let onGrid: [Float] = [0, 0.5, -1, 3.5, -4]
+        for path in paths { #expect(VectorOps.gridErrorPow(onGrid, count: 5, scale: 0.5, lo: -8, hi: 7, power: 2.4, path: path) == 0) }
+    }
 }

@@ -77,6 +77,9 @@ void qqq_softmax(int path, float *x, int64_t count);
 void qqq_softmax_causal(int path, float *s, int64_t ld, int64_t rows, int64_t i0, int64_t width, float scale);
 /// log(sum(exp(x))) computed stably.
 float qqq_log_sum_exp(int path, const float *x, int64_t count);
+/// sum_i |scale * rne(clamp(x[i] / scale, lo, hi)) - x[i]|^p (zero differences add 0), stopped early
+/// once the partial sum reaches bound (then the result is >= bound). ~1e-6 relative to the exact sum.
+float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, float lo, float hi, float p, float bound);
 /// sum_i x[i]*y[i]
 float qqq_dot(int path, const float *x, const float *y, int64_t count);
 

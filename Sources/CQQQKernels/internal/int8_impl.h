@@ -222,6 +222,9 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
     if (format == QQQ_W4_PER_CHANNEL && m >= QQQ_PANEL_MIN_M && !qqq_int_panel_disabled &&
         FN(int_gemm_panel)(m, k, ua, lda, sigma, packed, qsum, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc) == 0)
         return;
+    if (format != QQQ_W4_PER_CHANNEL && m >= (format == QQQ_W8 ? QQQ_PANEL_S8_MIN_M_W8 : QQQ_PANEL_MIN_M) && qqq_int_panel_s8_enabled &&
+        FN(int_gemm_panel_s8)(format, m, k, a, lda, sigma, packed, gscales, scale, bias, n, pair0, pair1, y, ldy, acc, ldacc) == 0)
+        return;
     __m256i tables[QQQ_MAX_GROUPS];
     for (int64_t mb = 0; mb < m; mb += QQQ_MB) {
         int64_t mend = m - mb < QQQ_MB ? m : mb + QQQ_MB;

@@ -6,9 +6,9 @@
 // register tile sweeps it as an outer product: one 4-byte broadcast of unsigned activations (a + 128)
 // serves 8 outputs, vpmaddubsw accumulates in int16 for 32 k (|8 * 2 * 255 * 8| < 32768), then one
 // vpmaddwd widens to int32, and 128 * qsum is subtracted at the end. About 1.2-1.7x the pair-chunk tile
-// on Zen 3 at M = 2048. The s8 x s8 formats (per-group, W8) gain nothing from a panel on AVX2: every
-// exact form of their product costs two multiply-pipe ops per 32 products (measured: a split
-// w = 16 h + l with two vpmaddubsw, or vpmaddwd on int16, both ran at the pair-chunk kernel's rate).
+// on Zen 3 at M = 2048. The s8 x s8 formats (per-group, W8) have their own panel tile in
+// int8_panel_s8_impl.h (the |w| x sign(a, w) product; the split w = 16 h + l with two vpmaddubsw, and
+// vpmaddwd on int16, were measured earlier and ran no faster than the pair-chunk kernel).
 // Sums are exact int32, so the results are bit-identical to the pair-chunk kernel and the reference.
 
 #define QQQ_PANEL_MIN_M 16
@@ -129,3 +129,5 @@ static int FN(int_gemm_panel)(int64_t m, int64_t k, const uint8_t *ua, int64_t l
     }
     return 0;
 }
+
+#include "int8_panel_s8_impl.h"

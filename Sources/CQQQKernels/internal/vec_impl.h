@@ -73,6 +73,104 @@ static inline float FN(hsum8)(__m256 s) {
 }
 #endif
 
+// ln(x) for finite x > 0 (Cephes logf, ~2 ulp): x = m * 2^e with m in [sqrt(1/2), sqrt(2)), then
+// ln(1 + f) by a degree-9 polynomial. Subnormal x gives a value near ln(2^-126): callers only feed it
+// to exp, where that underflows as the exact value would.
+static inline float FN(logf_approx)(float x) {
+#pragma clang fp contract(off)
+    uint32_t bits;
+    memcpy(&bits, &x, 4);
+    float e = (float)((int32_t)(bits >> 23) - 127);
+    bits = (bits & 0x007FFFFFu) | 0x3F800000u;
+    float m;
+    memcpy(&m, &bits, 4);
+    if (m > 1.41421356f) { m *= 0.5f; e += 1.0f; }
+    float f = m - 1.0f, z = f * f;
+    float y = 7.0376836292e-2f;
+    y = y * f - 1.1514610310e-1f;
+    y = y * f + 1.1676998740e-1f;
+    y = y * f - 1.2420140846e-1f;
+    y = y * f + 1.4249322787e-1f;
+    y = y * f - 1.6668057665e-1f;
+    y = y * f + 2.0000714765e-1f;
+    y = y * f - 2.4999993993e-1f;
+    y = y * f + 3.3333331174e-1f;
+    y = y * f * z;
+    y = y + e * -2.12194440e-4f;
+    y = y - 0.5f * z;
+    return (f + y) + e * 0.693359375f;
+}
+
+#if QQQ_AVX2
+// The same ln on 8 lanes.
+static inline __m256 FN(log8)(__m256 x) {
+    __m256i bits = _mm256_castps_si256(x);
+    __m256 e = _mm256_cvtepi32_ps(_mm256_sub_epi32(_mm256_srli_epi32(bits, 23), _mm256_set1_epi32(127)));
+    __m256 m = _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(bits, _mm256_set1_epi32(0x007FFFFF)),
+                                                   _mm256_set1_epi32(0x3F800000)));
+    __m256 big = _mm256_cmp_ps(m, _mm256_set1_ps(1.41421356f), _CMP_GT_OQ);
+    m = _mm256_blendv_ps(m, _mm256_mul_ps(m, _mm256_set1_ps(0.5f)), big);
+    e = _mm256_add_ps(e, _mm256_and_ps(big, _mm256_set1_ps(1.0f)));
+    __m256 f = _mm256_sub_ps(m, _mm256_set1_ps(1.0f)), z = _mm256_mul_ps(f, f);
+    __m256 y = _mm256_set1_ps(7.0376836292e-2f);
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(-1.1514610310e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(1.1676998740e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(-1.2420140846e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(1.4249322787e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(-1.6668057665e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(2.0000714765e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(-2.4999993993e-1f));
+    y = _mm256_fmadd_ps(y, f, _mm256_set1_ps(3.3333331174e-1f));
+    y = _mm256_mul_ps(_mm256_mul_ps(y, f), z);
+    y = _mm256_fmadd_ps(e, _mm256_set1_ps(-2.12194440e-4f), y);
+    y = _mm256_fnmadd_ps(_mm256_set1_ps(0.5f), z, y);
+    return _mm256_fmadd_ps(e, _mm256_set1_ps(0.693359375f), _mm256_add_ps(f, y));
+}
+#endif
+
+// Rounding error of x on the symmetric integer grid of `scale`, to the power p: the sum over i of
+// |scale * rne(clamp(x[i] / scale, lo, hi)) - x[i]|^p (exact zeros add 0), with |d|^p = exp(p ln |d|).
+// Stops once the partial sum reaches `bound` (every 32 values), so a result >= bound means "not
+// below bound". The clip search of GPTQ's scales calls this once per candidate scale.
+static float FN(grid_error_pow)(const float *x, int64_t count, float scale, float lo, float hi, float p, float bound) {
+#pragma clang fp contract(off)
+    float sum = 0;
+    int64_t i = 0;
+#if QQQ_AVX2
+    const __m256 vs = _mm256_set1_ps(scale), vlo = _mm256_set1_ps(lo), vhi = _mm256_set1_ps(hi), vp = _mm256_set1_ps(p);
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF)), zero = _mm256_setzero_ps();
+#define QQQ_GRID_TERM(OFF)                                                                                      \
+    ({                                                                                                          \
+        __m256 v = _mm256_loadu_ps(x + i + (OFF));                                                              \
+        __m256 c = _mm256_min_ps(_mm256_max_ps(_mm256_div_ps(v, vs), vlo), vhi);                                \
+        c = _mm256_round_ps(c, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);                                  \
+        __m256 d = _mm256_and_ps(_mm256_sub_ps(_mm256_mul_ps(vs, c), v), absmask);                              \
+        _mm256_and_ps(FN(exp8)(_mm256_mul_ps(vp, FN(log8)(d))), _mm256_cmp_ps(d, zero, _CMP_GT_OQ));           \
+    })
+    while (i + 32 <= count) {
+        __m256 t0 = QQQ_GRID_TERM(0), t1 = QQQ_GRID_TERM(8), t2 = QQQ_GRID_TERM(16), t3 = QQQ_GRID_TERM(24);
+        sum += FN(hsum8)(_mm256_add_ps(_mm256_add_ps(t0, t1), _mm256_add_ps(t2, t3)));
+        i += 32;
+        if (!(sum < bound)) return sum;
+    }
+    if (i + 8 <= count) {
+        __m256 t = zero;
+        for (; i + 8 <= count; i += 8) t = _mm256_add_ps(t, QQQ_GRID_TERM(0));
+        sum += FN(hsum8)(t);
+    }
+#undef QQQ_GRID_TERM
+#endif
+    for (; i < count; i++) {
+        float v = x[i];
+        float c = v / scale;
+        c = c < lo ? lo : (c > hi ? hi : c);
+        float d = fabsf(scale * __builtin_rintf(c) - v);
+        if (d > 0) sum += FN(expf_approx)(p * FN(logf_approx)(d));
+        if ((i & 31) == 31 && !(sum < bound)) return sum;
+    }
+    return sum;
+}
+
 static void FN(rms_norm)(const float *x, const float *w, float *out, int64_t count, float eps) {
     float ss;
     {

@@ -1,4 +1,5 @@
 import Foundation
+import QQQKernels
 
 /// GPTQ's symmetric 4-bit weight grid (QQQ-METHOD 4.3), parameters per output row (or per
 /// row and 128-column group).
@@ -64,25 +65,28 @@ public struct WeightQuantizer: Sendable, Equatable {
         if xmin == 0 && xmax == 0 { xmin = -1; xmax = 1 }
         let base = scaleFrom(xmin: xmin, xmax: xmax)
         if !mse { return base }
+        // The candidates read the values contiguously: a strided slice is gathered once.
+        if stride != 1 {
+            return withUnsafeTemporaryAllocation(of: Float.self, capacity: count) { buf in
+                for i in 0..<count { buf[i] = x[i * stride] }
+                return clipSearch(UnsafePointer(buf.baseAddress!), count: count, xmin: xmin, xmax: xmax, base: base)
+            }
+        }
+        return clipSearch(x, count: count, xmin: xmin, xmax: xmax, base: base)
+    }
+
+    /// The reference's `gptq_mse` loop: scales shrunk by p = 1, 0.99, ... (grid steps down to
+    /// 1 - maxShrink), each scored by Σ|q(x) - x|^norm; the first strictly smaller error wins. The error
+    /// sum is a SIMD kernel (|d|^norm as exp(norm·ln d), ~1e-6 relative to powf; before stop 20 a scalar
+    /// powf loop, a third of a short quantize run) that stops as soon as a candidate cannot win.
+    private func clipSearch(_ x: UnsafePointer<Float>, count: Int, xmin: Float, xmax: Float, base: Float) -> Float {
         var best = Float.infinity
         var bestScale = base
         let steps = Int(maxShrink * Double(grid))
         for i in 0..<steps {
             let p = Float(1 - Double(i) / Double(grid))
             let s = scaleFrom(xmin: p * xmin, xmax: p * xmax)
-            var err: Float = 0
-            var t = 0
-            // The sum only grows, so a candidate stops as soon as it cannot be strictly better
-            // (same choice as the full sum, far fewer powf on the poor candidates).
-            while t < count && err < best {
-                let end = min(count, t + 16)
-                while t < end {
-                    let v = x[t * stride]
-                    let d = abs(quantize(v, scale: s) - v)
-                    if d > 0 { err += powf(d, norm) }
-                    t += 1
-                }
-            }
+            let err = VectorOps.gridErrorPow(x, count: count, scale: s, lo: minLevel, hi: maxLevel, power: norm, bound: best)
             if err < best { best = err; bestScale = s } // first strictly better wins
         }
         return bestScale
