@@ -23,22 +23,33 @@ static __thread size_t FN(tl_panel_bytes);
 #include "tile_rows.h"
 #include "store8_impl.h"
 
-// Expands the 8 outputs of pairs [p0, p0 + 4) (pairs at or past `pair_end` zero) into the per-channel
-// panel [k/4][8 outputs][4 k] of q (32 bytes per k-quad).
-static void FN(expand_panel)(const void *packed, int64_t k, int64_t p0, int64_t pair_end, char *panel) {
-    const int64_t chunks = k / 32;
+// Expands the 8 outputs of pairs [p0, p0 + 4) (pairs at or past `pair_end` zero) into the panel
+// [k/4][8 outputs][4 k] of int8 weights (32 bytes per k-quad): per-channel the signed nibbles q,
+// per-group the nibbles through the 16-entry table of each (group, output pair), W8 the stored bytes.
+static void FN(expand_panel)(int format, const void *packed, int64_t k, const uint16_t *gscales, int64_t p0,
+                             int64_t pair_end, char *panel) {
+    const int64_t chunks = k / 32, groups = (k + 127) / 128;
     const __m256i signed_nibbles = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                                                     0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
     const __m256i m4 = _mm256_set1_epi8(0x0F);
+    __m256i tables[4] = {signed_nibbles, signed_nibbles, signed_nibbles, signed_nibbles};
     for (int64_t c = 0; c < chunks; c++) {
         __m256i r[8];  // per output: its 32 k of this chunk
         for (int j = 0; j < 4; j++) {
             __m256i lo = _mm256_setzero_si256(), hi = lo;
             if (p0 + j < pair_end) {
-                // [out0 k0..15 | out1 k0..15] from the low nibbles, the k16..31 half from the high ones.
-                __m256i nib = _mm256_loadu_si256((const __m256i *)((const uint8_t *)packed + ((p0 + j) * chunks + c) * 32));
-                lo = _mm256_shuffle_epi8(signed_nibbles, _mm256_and_si256(nib, m4));
-                hi = _mm256_shuffle_epi8(signed_nibbles, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+                // [out0 k0..15 | out1 k0..15], then the k16..31 half (W8: stored so; W4: the high nibbles).
+                if (format == QQQ_W8) {
+                    const int8_t *blk = (const int8_t *)packed + ((p0 + j) * chunks + c) * 64;
+                    lo = _mm256_loadu_si256((const __m256i *)blk);
+                    hi = _mm256_loadu_si256((const __m256i *)(blk + 32));
+                } else {
+                    if (format == QQQ_W4_PER_GROUP && c % 4 == 0)
+                        tables[j] = FN(pair_table)(gscales + ((p0 + j) * groups + c / 4) * 2);
+                    __m256i nib = _mm256_loadu_si256((const __m256i *)((const uint8_t *)packed + ((p0 + j) * chunks + c) * 32));
+                    lo = _mm256_shuffle_epi8(tables[j], _mm256_and_si256(nib, m4));
+                    hi = _mm256_shuffle_epi8(tables[j], _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+                }
             }
             r[2 * j] = _mm256_permute2x128_si256(lo, hi, 0x20);
             r[2 * j + 1] = _mm256_permute2x128_si256(lo, hi, 0x31);
@@ -105,29 +116,35 @@ static inline __attribute__((always_inline)) void FN(panel_tile_pc)(const int RO
         FN(store8)(_mm256_sub_epi32(as[r], off), t0 + r, n0, n, sigma, scale, bias, y, ldy, acc, ldacc);
 }
 
-// Per-channel format only. Returns 0, or -1 if scratch could not be allocated (the caller then runs
-// the pair-chunk kernel).
-static int FN(int_gemm_panel)(int64_t m, int64_t k, const uint8_t *ua, int64_t lda, const float *sigma,
-                              const void *packed, const int32_t *qsum, const float *scale, const float *bias,
-                              int64_t n, int64_t pair0, int64_t pair1, float *y, int64_t ldy, int32_t *acc,
-                              int64_t ldacc) {
+#include "int8_panel_s8_impl.h"
+
+// Every format (the per-channel tile above, the s8 x s8 tile of int8_panel_s8_impl.h). Returns 0, or -1
+// if scratch could not be allocated (the caller then runs the pair-chunk kernel).
+static int FN(int_gemm_panel)(int format, int64_t m, int64_t k, const int8_t *a, const uint8_t *ua, int64_t lda,
+                              const float *sigma, const void *packed, const int32_t *qsum, const uint16_t *gscales,
+                              const float *scale, const float *bias, int64_t n, int64_t pair0, int64_t pair1,
+                              float *y, int64_t ldy, int32_t *acc, int64_t ldacc) {
     char *panel = (char *)qqq_int_scratch(&FN(tl_panel), &FN(tl_panel_bytes), (size_t)(QQQ_PANEL_NS * k));
     if (!panel) return -1;
     const int64_t nend = 2 * pair1 < n ? 2 * pair1 : n;
     for (int64_t mb = 0; mb < m; mb += QQQ_PANEL_MB) {
         int64_t rows = m - mb < QQQ_PANEL_MB ? m - mb : QQQ_PANEL_MB;
         for (int64_t p0 = pair0; p0 < pair1; p0 += QQQ_PANEL_NS / 2) {
-            FN(expand_panel)(packed, k, p0, pair1, panel);
+            FN(expand_panel)(format, packed, k, gscales, p0, pair1, panel);
             const int64_t n0 = 2 * p0;
             for (int64_t t0 = mb; t0 < mb + rows; t0 += 6) {
                 int64_t tr = mb + rows - t0 < 6 ? mb + rows - t0 : 6;
+                if (format == QQQ_W4_PER_CHANNEL) {
 #define QQQ_T(R) FN(panel_tile_pc)(R, k, ua, lda, t0, panel, n0, nend, qsum, sigma, scale, bias, y, ldy, acc, ldacc)
-                QQQ_TILE_ROWS_6(tr, QQQ_T)
+                    QQQ_TILE_ROWS_6(tr, QQQ_T)
 #undef QQQ_T
+                } else {
+#define QQQ_T(R) FN(panel_tile_s8)(R, k, a, lda, t0, panel, n0, nend, sigma, scale, bias, y, ldy, acc, ldacc)
+                    QQQ_TILE_ROWS_6(tr, QQQ_T)
+#undef QQQ_T
+                }
             }
         }
     }
     return 0;
 }
-
-#include "int8_panel_s8_impl.h"
