@@ -269,9 +269,7 @@ public final class ModelQuantizer {
                                     try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
                                     // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
-                                    var peak: Float = 0
-                                    for i in 0..<(t * inter) { peak = max(peak, abs(a[i])) }
-                                    fp16Safe[w] = peak < 65000
+                                    fp16Safe[w] = maxMagnitude(a.baseAddress!, count: t * inter) < 65000
                                     if cacheDown && fp16Safe[w] { VectorOps.f32ToF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
                                 }
                             }
@@ -307,7 +305,7 @@ public final class ModelQuantizer {
                     }
                 }
               }
-              for i in 0..<(n * t * h) where !x[i].isFinite {
+              if !allFinite(x, count: n * t * h), let i = (0..<(n * t * h)).first(where: { !x[$0].isFinite }) {
                   throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
               }
             }
@@ -366,4 +364,22 @@ public final class ModelQuantizer {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: url)
     }
+}
+
+/// max |x[i]| over `count` floats (a NaN counts as larger than any number), as an integer maximum of the
+/// magnitude bits: for non-negative floats the bit order is the numeric order, and LLVM vectorizes an
+/// unsigned max where the float reduction (and Swift's generic SIMD types) stayed scalar.
+func maxMagnitude(_ x: UnsafePointer<Float>, count: Int) -> Float {
+    let bits = UnsafeRawPointer(x).assumingMemoryBound(to: UInt32.self)
+    var m: UInt32 = 0
+    for i in 0..<count { m = max(m, bits[i] & 0x7FFF_FFFF) }
+    return Float(bitPattern: m)
+}
+
+/// Whether every one of `count` floats is finite (no exponent field of all ones), the same integer way.
+func allFinite(_ x: UnsafePointer<Float>, count: Int) -> Bool {
+    let bits = UnsafeRawPointer(x).assumingMemoryBound(to: UInt32.self)
+    var m: UInt32 = 0
+    for i in 0..<count { m = max(m, bits[i] & 0x7F80_0000) }
+    return m != 0x7F80_0000
 }
