@@ -42,7 +42,7 @@ struct QuantizeCLITests {
 
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
                       ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"],
-                      ["--forward-kernels", "float"], ["--smooth-vo", "mha"]])
+                      ["--forward-kernels", "float"], ["--smooth-vo", "mha"], ["--group-size", "-1", "--smooth-clip"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }

@@ -120,6 +120,24 @@ import Testing
         #expect(z == [0, 0, 0, 0])
     }
 
+    /// `--smooth-clip`: the candidate's weight scale comes from the clip search on the absmax/7 grid.
+    /// 31 ones and one 7.5: absmax/7 = 1.0714 leaves every 1 off by 0.071 (Σ|d|^2.4 = 0.055); a scale
+    /// near 1.05 trades a small error on 7.5 for smaller ones on the 1s (0.034), so the search shrinks.
+    @Test func clipSearchedCandidateScale() {
+        let row = [Float](repeating: 1, count: 31) + [7.5]
+        func error(_ s: Float) -> Double {
+            row.reduce(0.0) { $0 + pow(Double(abs(min(7, max(-7, ($1 / s).rounded(.toNearestOrEven))) * s - $1)), 2.4) }
+        }
+        let plain = row.withUnsafeBufferPointer { FakeQuant.minMaxScale($0.baseAddress!, count: 32, clip: false) }
+        let clipped = row.withUnsafeBufferPointer { FakeQuant.minMaxScale($0.baseAddress!, count: 32, clip: true) }
+        #expect(plain == 7.5 / 7)
+        #expect(clipped < plain * 0.995)
+        #expect(error(clipped) < 0.7 * error(plain))
+        var w = row
+        w.withUnsafeMutableBufferPointer { FakeQuant.weightsMinMax($0.baseAddress!, rows: 1, columns: 32, clip: true) }
+        #expect(w[0] == 1 * clipped && w[31] == 7 * clipped)
+    }
+
     /// Folding keeps the product unchanged: (x / s) · (W * s)ᵀ == x · Wᵀ.
     @Test func foldPreservesProduct() throws {
         var rng = QuantTestRNG(seed: 8)

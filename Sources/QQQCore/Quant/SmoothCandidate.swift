@@ -10,7 +10,7 @@ import QQQKernels
 /// to int8, one per-row scale): the format the checkpoint is finally written in, not the float
 /// per-slice scale of the reference's fake quantizer.
 enum SmoothCandidate {
-    static func intWeights(_ w: [Float], rows n: Int, columns k: Int, groupSize: Int) throws -> IntWeights {
+    static func intWeights(_ w: [Float], rows n: Int, columns k: Int, groupSize: Int, clip: Bool = false) throws -> IntWeights {
         let gs = groupSize > 0 ? groupSize : k
         let groups = (k + gs - 1) / gs
         var codes = [Int8](repeating: 0, count: n * k)
@@ -23,9 +23,7 @@ enum SmoothCandidate {
                         for i in r {
                             for g in 0..<groups {
                                 let c0 = g * gs, c1 = min(k, c0 + gs)
-                                var m: Float = 0
-                                for j in c0..<c1 { m = max(m, abs(w[i * k + j])) }
-                                let scale = max(m / 7, FakeQuant.scaleFloor)
+                                let scale = FakeQuant.minMaxScale(w + i * k + c0, count: c1 - c0, clip: clip)
                                 s[i * groups + g] = scale
                                 for j in c0..<c1 {
                                     c[i * k + j] = Int8(WeightQuantizer.roundHalfEven(min(7, max(-7, w[i * k + j] / scale))))
@@ -55,20 +53,23 @@ final class CandidateArithmetic {
     let useInt: Bool
     let groupSize: Int
     let threads: Int
+    /// Clip-searched weight scales (`--smooth-clip`) instead of absmax/7.
+    let clip: Bool
     private var input: [Float] = []  // x / s: fake-quantized in float mode, the integer kernels' source otherwise
     private var acts: QuantizedActivations?
     private var rows = 0
 
-    init(useInt: Bool, groupSize: Int, threads: Int) {
+    init(useInt: Bool, groupSize: Int, threads: Int, clip: Bool = false) {
         self.useInt = useInt
+        self.clip = clip
         self.groupSize = groupSize
         self.threads = threads
     }
 
     func weights(_ w: [Float], rows n: Int, columns k: Int) throws -> CandidateWeights {
-        if useInt { return .int(try SmoothCandidate.intWeights(w, rows: n, columns: k, groupSize: groupSize)) }
+        if useInt { return .int(try SmoothCandidate.intWeights(w, rows: n, columns: k, groupSize: groupSize, clip: clip)) }
         var q = w
-        FakeQuant.weightsMinMax(&q, rows: n, columns: k, groupSize: groupSize)
+        q.withUnsafeMutableBufferPointer { FakeQuant.weightsMinMax($0.baseAddress!, rows: n, columns: k, groupSize: groupSize, clip: clip) }
         return .float(q, n: n, k: k)
     }
 

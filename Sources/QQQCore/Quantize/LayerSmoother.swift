@@ -78,7 +78,7 @@ public struct LayerSmoother {
         // "auto": the integer kernels where they compute the reference's integers exactly (per-channel);
         // per-group keeps the reference's float per-slice scales.
         let useInt = options.smoothKernels == "int" || (options.smoothKernels == "auto" && options.groupSize <= 0)
-        let arith = CandidateArithmetic(useInt: useInt, groupSize: options.groupSize, threads: math.threads)
+        let arith = CandidateArithmetic(useInt: useInt, groupSize: options.groupSize, threads: math.threads, clip: options.smoothClip)
         let timer = StageTimer.shared
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
             var ws = [L.w[0], L.w[1], L.w[2]]

@@ -27,6 +27,9 @@ public struct QuantizeOptions: Codable, Sendable {
     /// (grouped-query attention); "mha" only when the KV head count equals the head count (the
     /// reference); "off" never.
     public var smoothVO: String = "shared"
+    /// The candidates' 4-bit weight scales from GPTQ's clip search on the same absmax/7 grid instead of
+    /// absmax/7 itself (the reference's smoothing loss): closer to what GPTQ with `mse` finally writes.
+    public var smoothClip: Bool = false
     /// GPTQ Hessian compensation; false gives round-to-nearest with the same formats (the RTN baseline).
     public var gptq: Bool = true
     /// How the calibration forward runs each linear once it is quantized (the inputs of the later

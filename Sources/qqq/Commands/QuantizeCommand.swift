@@ -22,6 +22,7 @@ enum QuantizeCommand: Command {
                        defaultValue: "coarse"),
             OptionSpec(name: "smooth-vo", valueName: "mode", help: "The v→o group (o_proj's input; inverse scale in v_proj's rows): shared (any head layout; with grouped-query attention one scale per v channel for the query heads that read it), mha (only when every head has its own KV head, the reference) or off.",
                        defaultValue: "shared"),
+            OptionSpec(name: "smooth-clip", help: "Score smoothing candidates with clip-searched 4-bit weight scales (GPTQ's --mse search on the same absmax/7 grid) instead of absmax/7, closer to the weights GPTQ finally writes (off: the reference's loss)."),
             OptionSpec(name: "smooth-kernels", valueName: "mode", help: "How smoothing candidates are evaluated: int (the W4A8 integer kernels; per-group in the two-level format), float (fake quantization and the FP32 GEMM, the reference's arithmetic), or auto (int per-channel, where it is the reference's arithmetic exactly; float per-group).",
                        defaultValue: "auto"),
             OptionSpec(name: "no-gptq", help: "Round to nearest instead of GPTQ (same formats: the RTN baseline)."),
@@ -58,6 +59,7 @@ enum QuantizeCommand: Command {
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
         o.smoothKernels = try args.choice("smooth-kernels", ["auto", "int", "float"]) ?? "auto"
         o.smoothVO = try args.choice("smooth-vo", ["shared", "mha", "off"]) ?? "shared"
+        o.smoothClip = args.flag("smooth-clip")
         o.gptq = !args.flag("no-gptq")
         o.forwardKernels = try args.choice("forward-kernels", ["int", "float"]) ?? "int"
         if args.flag("mse") && args.flag("no-mse") { throw UsageError(message: "'--mse' and '--no-mse' exclude each other") }
