@@ -13,6 +13,7 @@
 #define FN(x) QQQ_CAT(x, _portable)
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
+#include "internal/attention_impl.h"
 #undef FN
 #undef QQQ_AVX2
 
@@ -23,6 +24,7 @@
 #define FN(x) QQQ_CAT(x, _avx2)
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
+#include "internal/attention_impl.h"
 #undef FN
 #undef QQQ_AVX2
 #pragma clang attribute pop
@@ -43,6 +45,7 @@
 #define FN(x) QQQ_CAT(x, _avx512)
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
+#include "internal/attention_impl.h"
 #undef FN
 #undef QQQ_AVX512
 #undef QQQ_AVX2
@@ -137,6 +140,19 @@ float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, f
     float r = 0;
     DISPATCH_RET(r, path, grid_error_pow, (x, count, scale, lo, hi, p, bound));
     return r;
+}
+size_t qqq_attention_scratch_floats(int64_t d) {
+    // The largest of the paths' needs (their tiles differ in height).
+    size_t r = attention_scratch_floats_portable(d);
+#if QQQ_HAS_AVX512_PATH
+    size_t r512 = attention_scratch_floats_avx512(d);
+    r = r512 > r ? r512 : r;
+#endif
+    return r;
+}
+void qqq_attention_causal(int path, int64_t rows, int64_t i0, int64_t d, const float *q, int64_t ldq, const float *pk,
+                          const float *pv, int64_t ldv, float scale, float *out, int64_t ldo, float *scratch) {
+    DISPATCH(path, attention_causal, (rows, i0, d, q, ldq, pk, pv, ldv, scale, out, ldo, scratch));
 }
 float qqq_dot(int path, const float *x, const float *y, int64_t count) {
     float r = 0;

@@ -80,6 +80,16 @@ float qqq_log_sum_exp(int path, const float *x, int64_t count);
 /// sum_i |scale * rne(clamp(x[i] / scale, lo, hi)) - x[i]|^p (zero differences add 0), stopped early
 /// once the partial sum reaches bound (then the result is >= bound). ~1e-6 relative to the exact sum.
 float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, float lo, float hi, float p, float bound);
+/// Causal attention of one head over the query rows i0..i0+rows-1 (flash-style: key blocks of 64 with an
+/// online softmax; never more than a tile x 64 scores exist):
+///   out[r][c] = sum_{j <= i0+r} softmax_j(scale * q[r]·k_j) * v_j[c],  c < d.
+/// q: [rows][d], row stride ldq. pk: the keys packed by qqq_sgemm_pack_b as B = K (NK, [tokens][d]) with
+/// depth d, i.e. pk[(j/16)*16*d + p*16 + j%16]; pv: the values packed as B = V (KN, [tokens][d]) with depth
+/// ldv >= i0 + rows, i.e. pv[(c/16)*16*ldv + j*16 + c%16]. out: [rows][d], row stride ldo. scratch: at
+/// least qqq_attention_scratch_floats(d) floats (any alignment).
+size_t qqq_attention_scratch_floats(int64_t d);
+void qqq_attention_causal(int path, int64_t rows, int64_t i0, int64_t d, const float *q, int64_t ldq, const float *pk,
+                          const float *pv, int64_t ldv, float scale, float *out, int64_t ldo, float *scratch);
 /// sum_i x[i]*y[i]
 float qqq_dot(int path, const float *x, const float *y, int64_t count);
 

@@ -1,0 +1,196 @@
+// Causal attention of one head over a block of query rows, flash-style, compiled once per CPU path by
+// gemm_f32.c (FN suffixes the names; vec_impl.h provides exp8 and the shifted-exp sums).
+// A tile of ATT_MR queries walks the keys 0..(its last query) in blocks of ATT_BK: scores of the tile
+// against the block (ATT_MR x ATT_BK, in L1), an online softmax (running max m, running sum l, the
+// accumulated output rescaled by exp(m_old - m_new)), then O += P V. Nothing T-sized is ever written:
+// the unfused q·kᵀ / softmax / p·v sequence stored and re-read a rows x T score matrix (1 MB for 128
+// rows at T = 2048, beyond a Zen 3 L2) three times.
+// Keys and values are read in the FP32 GEMM's packed strip layout (qqq_gemm.h), packed once per KV head.
+
+#define ATT_BK 64
+#if QQQ_AVX512
+#define ATT_MR 12
+#else
+#define ATT_MR 6
+#endif
+
+// qp[p * ATT_MR + r] = scale * q[r][p]; rows past `rows` are zero.
+static void FN(att_pack_q)(const float *q, int64_t ldq, int64_t rows, int64_t d, float scale, float *qp) {
+    for (int r = 0; r < ATT_MR; r++)
+        for (int64_t p = 0; p < d; p++) qp[p * ATT_MR + r] = r < rows ? q[r * ldq + p] * scale : 0.0f;
+}
+
+// s[r * ATT_BK + j] = sum_p qp[p][r] * ks[p][j] for the 16 keys j of one packed key strip ks [d][16].
+static inline void FN(att_scores)(const float *qp, const float *ks, int64_t d, float *s) {
+#if QQQ_AVX512
+    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
+    __m512 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
+    for (int64_t p = 0; p < d; p++) {
+        const __m512 b = _mm512_loadu_ps(ks + p * 16);
+        const float *a = qp + p * ATT_MR;
+        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), b, c0);
+        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), b, c1);
+        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), b, c2);
+        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), b, c3);
+        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), b, c4);
+        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), b, c5);
+        c6 = _mm512_fmadd_ps(_mm512_set1_ps(a[6]), b, c6);
+        c7 = _mm512_fmadd_ps(_mm512_set1_ps(a[7]), b, c7);
+        c8 = _mm512_fmadd_ps(_mm512_set1_ps(a[8]), b, c8);
+        c9 = _mm512_fmadd_ps(_mm512_set1_ps(a[9]), b, c9);
+        c10 = _mm512_fmadd_ps(_mm512_set1_ps(a[10]), b, c10);
+        c11 = _mm512_fmadd_ps(_mm512_set1_ps(a[11]), b, c11);
+    }
+    _mm512_storeu_ps(s + 0 * ATT_BK, c0); _mm512_storeu_ps(s + 1 * ATT_BK, c1);
+    _mm512_storeu_ps(s + 2 * ATT_BK, c2); _mm512_storeu_ps(s + 3 * ATT_BK, c3);
+    _mm512_storeu_ps(s + 4 * ATT_BK, c4); _mm512_storeu_ps(s + 5 * ATT_BK, c5);
+    _mm512_storeu_ps(s + 6 * ATT_BK, c6); _mm512_storeu_ps(s + 7 * ATT_BK, c7);
+    _mm512_storeu_ps(s + 8 * ATT_BK, c8); _mm512_storeu_ps(s + 9 * ATT_BK, c9);
+    _mm512_storeu_ps(s + 10 * ATT_BK, c10); _mm512_storeu_ps(s + 11 * ATT_BK, c11);
+#elif QQQ_AVX2
+    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+    for (int64_t p = 0; p < d; p++) {
+        const __m256 b0 = _mm256_loadu_ps(ks + p * 16), b1 = _mm256_loadu_ps(ks + p * 16 + 8);
+        const float *pa = qp + p * ATT_MR;
+        __m256 a;
+        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+    }
+#define QQQ_ATT_ROW(r, lo, hi) _mm256_storeu_ps(s + r * ATT_BK, lo); _mm256_storeu_ps(s + r * ATT_BK + 8, hi);
+    QQQ_ATT_ROW(0, c00, c01) QQQ_ATT_ROW(1, c10, c11) QQQ_ATT_ROW(2, c20, c21)
+    QQQ_ATT_ROW(3, c30, c31) QQQ_ATT_ROW(4, c40, c41) QQQ_ATT_ROW(5, c50, c51)
+#undef QQQ_ATT_ROW
+#else
+    float t[ATT_MR][16];
+    memset(t, 0, sizeof t);
+    for (int64_t p = 0; p < d; p++)
+        for (int r = 0; r < ATT_MR; r++)
+            for (int j = 0; j < 16; j++) t[r][j] += qp[p * ATT_MR + r] * ks[p * 16 + j];
+    for (int r = 0; r < ATT_MR; r++) memcpy(s + r * ATT_BK, t[r], sizeof t[r]);
+#endif
+}
+
+// o[r][0..16) = alpha[r] * o[r][0..16) + sum_{c < kb} p[r][c] * vs[c][0..16) for one packed value strip
+// (vs: the strip's rows of the block's keys, [kb][16]); o has row stride ldo_.
+static inline void FN(att_pv)(const float *p, const float *alpha, const float *vs, int64_t kb, float *o, int64_t ldo_) {
+#if QQQ_AVX512
+    __m512 c[ATT_MR];
+    for (int r = 0; r < ATT_MR; r++) c[r] = _mm512_mul_ps(_mm512_loadu_ps(o + r * ldo_), _mm512_set1_ps(alpha[r]));
+    for (int64_t j = 0; j < kb; j++) {
+        const __m512 b = _mm512_loadu_ps(vs + j * 16);
+        c[0] = _mm512_fmadd_ps(_mm512_set1_ps(p[0 * ATT_BK + j]), b, c[0]);
+        c[1] = _mm512_fmadd_ps(_mm512_set1_ps(p[1 * ATT_BK + j]), b, c[1]);
+        c[2] = _mm512_fmadd_ps(_mm512_set1_ps(p[2 * ATT_BK + j]), b, c[2]);
+        c[3] = _mm512_fmadd_ps(_mm512_set1_ps(p[3 * ATT_BK + j]), b, c[3]);
+        c[4] = _mm512_fmadd_ps(_mm512_set1_ps(p[4 * ATT_BK + j]), b, c[4]);
+        c[5] = _mm512_fmadd_ps(_mm512_set1_ps(p[5 * ATT_BK + j]), b, c[5]);
+        c[6] = _mm512_fmadd_ps(_mm512_set1_ps(p[6 * ATT_BK + j]), b, c[6]);
+        c[7] = _mm512_fmadd_ps(_mm512_set1_ps(p[7 * ATT_BK + j]), b, c[7]);
+        c[8] = _mm512_fmadd_ps(_mm512_set1_ps(p[8 * ATT_BK + j]), b, c[8]);
+        c[9] = _mm512_fmadd_ps(_mm512_set1_ps(p[9 * ATT_BK + j]), b, c[9]);
+        c[10] = _mm512_fmadd_ps(_mm512_set1_ps(p[10 * ATT_BK + j]), b, c[10]);
+        c[11] = _mm512_fmadd_ps(_mm512_set1_ps(p[11 * ATT_BK + j]), b, c[11]);
+    }
+    for (int r = 0; r < ATT_MR; r++) _mm512_storeu_ps(o + r * ldo_, c[r]);
+#elif QQQ_AVX2
+    __m256 c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+#define QQQ_ATT_LOAD(r, lo, hi)                                  \
+    {                                                            \
+        const __m256 al = _mm256_broadcast_ss(alpha + r);        \
+        lo = _mm256_mul_ps(_mm256_loadu_ps(o + r * ldo_), al);   \
+        hi = _mm256_mul_ps(_mm256_loadu_ps(o + r * ldo_ + 8), al); \
+    }
+    QQQ_ATT_LOAD(0, c00, c01) QQQ_ATT_LOAD(1, c10, c11) QQQ_ATT_LOAD(2, c20, c21)
+    QQQ_ATT_LOAD(3, c30, c31) QQQ_ATT_LOAD(4, c40, c41) QQQ_ATT_LOAD(5, c50, c51)
+#undef QQQ_ATT_LOAD
+    for (int64_t j = 0; j < kb; j++) {
+        const __m256 b0 = _mm256_loadu_ps(vs + j * 16), b1 = _mm256_loadu_ps(vs + j * 16 + 8);
+        __m256 a;
+        a = _mm256_broadcast_ss(p + 0 * ATT_BK + j); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
+        a = _mm256_broadcast_ss(p + 1 * ATT_BK + j); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
+        a = _mm256_broadcast_ss(p + 2 * ATT_BK + j); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
+        a = _mm256_broadcast_ss(p + 3 * ATT_BK + j); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
+        a = _mm256_broadcast_ss(p + 4 * ATT_BK + j); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
+        a = _mm256_broadcast_ss(p + 5 * ATT_BK + j); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
+    }
+#define QQQ_ATT_STORE(r, lo, hi) _mm256_storeu_ps(o + r * ldo_, lo); _mm256_storeu_ps(o + r * ldo_ + 8, hi);
+    QQQ_ATT_STORE(0, c00, c01) QQQ_ATT_STORE(1, c10, c11) QQQ_ATT_STORE(2, c20, c21)
+    QQQ_ATT_STORE(3, c30, c31) QQQ_ATT_STORE(4, c40, c41) QQQ_ATT_STORE(5, c50, c51)
+#undef QQQ_ATT_STORE
+#else
+    float t[ATT_MR][16];
+    for (int r = 0; r < ATT_MR; r++)
+        for (int j = 0; j < 16; j++) t[r][j] = o[r * ldo_ + j] * alpha[r];
+    for (int64_t c = 0; c < kb; c++)
+        for (int r = 0; r < ATT_MR; r++)
+            for (int j = 0; j < 16; j++) t[r][j] += p[r * ATT_BK + c] * vs[c * 16 + j];
+    for (int r = 0; r < ATT_MR; r++) memcpy(o + r * ldo_, t[r], sizeof t[r]);
+#endif
+}
+
+static inline float FN(att_row_max)(const float *x, int64_t count) {
+    float m = -INFINITY;
+    int64_t i = 0;
+#if QQQ_AVX2
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    m = _mm_cvtss_f32(h);
+#endif
+    for (; i < count; i++) m = x[i] > m ? x[i] : m;
+    return m;
+}
+
+static size_t FN(attention_scratch_floats)(int64_t d) {
+    const int64_t dpad = (d + 15) / 16 * 16;
+    return (size_t)(ATT_MR * d + ATT_MR * ATT_BK + ATT_MR * dpad + 3 * ATT_MR + 64);
+}
+
+static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const float *q, int64_t ldq, const float *pk,
+                                 const float *pv, int64_t ldv, float scale, float *out, int64_t ldo, float *scratch) {
+    const int64_t dstrips = (d + 15) / 16, dpad = dstrips * 16;
+    float *qp = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
+    float *s = qp + ATT_MR * d, *o = s + ATT_MR * ATT_BK, *m = o + ATT_MR * dpad, *l = m + ATT_MR, *alpha = l + ATT_MR;
+    for (int64_t t0 = 0; t0 < rows; t0 += ATT_MR) {
+        const int64_t tr = rows - t0 < ATT_MR ? rows - t0 : ATT_MR, first = i0 + t0, last = first + tr - 1;
+        FN(att_pack_q)(q + t0 * ldq, ldq, tr, d, scale, qp);
+        memset(o, 0, (size_t)(ATT_MR * dpad) * sizeof(float));
+        for (int r = 0; r < ATT_MR; r++) { m[r] = -INFINITY; l[r] = 0; }
+        for (int64_t j0 = 0; j0 <= last; j0 += ATT_BK) {
+            const int64_t kb = last + 1 - j0 < ATT_BK ? last + 1 - j0 : ATT_BK, kpad = (kb + 15) / 16 * 16;
+            for (int64_t st = 0; st < kpad / 16; st++) FN(att_scores)(qp, pk + (j0 / 16 + st) * 16 * d, d, s + st * 16);
+            for (int r = 0; r < ATT_MR; r++) {
+                float *x = s + r * ATT_BK;
+                int64_t valid = r < tr ? first + r - j0 + 1 : 0;  // keys j0..first+r of this block
+                valid = valid < 0 ? 0 : valid > kb ? kb : valid;
+                if (valid == 0) {  // a padded row, or a query before the whole block: nothing changes
+                    memset(x, 0, (size_t)kpad * sizeof(float));
+                    alpha[r] = 1;
+                    continue;
+                }
+                const float bm = FN(att_row_max)(x, valid), mn = bm > m[r] ? bm : m[r];
+                alpha[r] = m[r] == -INFINITY ? 0.0f : FN(expf_approx)(m[r] - mn);
+                m[r] = mn;
+                const float sum = FN(exp_shifted_sum)(x, valid, mn);
+                if (valid < kpad) memset(x + valid, 0, (size_t)(kpad - valid) * sizeof(float));
+                l[r] = l[r] * alpha[r] + sum;
+            }
+            for (int64_t st = 0; st < dstrips; st++) FN(att_pv)(s, alpha, pv + st * 16 * ldv + j0 * 16, kb, o + st * 16, dpad);
+        }
+        for (int64_t r = 0; r < tr; r++) {
+            const float inv = 1.0f / l[r];
+            float *dst = out + (t0 + r) * ldo;
+            for (int64_t c = 0; c < d; c++) dst[c] = o[r * dpad + c] * inv;
+        }
+    }
+}
+
+#undef ATT_MR
+#undef ATT_BK
