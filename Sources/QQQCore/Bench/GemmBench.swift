@@ -20,8 +20,10 @@ public enum GemmBench {
         public var minSeconds: Double
         /// Weights cycle through copies until this many bytes, unless `hot`.
         public var coldBytes: Int
-        /// Twice the largest cache the CPU reports (32 MB L3 on Zen 3, 260 MB on some Xeons), at least 64 MiB.
-        public static let defaultColdBytes = max(64 << 20, 2 * (CPUFeatures.lastLevelCacheBytes ?? 0))
+        /// Four times the largest cache the CPU reports (32 MB L3 on Zen 3 and Zen 4, 260 MB on some Xeons),
+        /// at least 256 MiB: AMD's L3 does not evict in LRU order, so with copies of twice its size some
+        /// of a copy survived until its next turn (a prefetching GEMV then read "faster than DRAM").
+        public static let defaultColdBytes = max(256 << 20, 4 * (CPUFeatures.lastLevelCacheBytes ?? 0))
         /// Measure the compute ceiling the cell's kernel runs against (FP32 FMA or int8 MAC) just before
         /// and just after each cell: on a shared machine the clock and the neighbours change within a run,
         /// so a fraction against a ceiling taken minutes earlier says more about the neighbours than the kernel.
