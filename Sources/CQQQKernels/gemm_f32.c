@@ -141,11 +141,11 @@ float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, f
     DISPATCH_RET(r, path, grid_error_pow, (x, count, scale, lo, hi, p, bound));
     return r;
 }
-size_t qqq_attention_scratch_floats(int64_t d) {
+size_t qqq_attention_scratch_floats(int64_t rows, int64_t d) {
     // The largest of the paths' needs (their tiles differ in height).
-    size_t r = attention_scratch_floats_portable(d);
+    size_t r = attention_scratch_floats_portable(rows, d);
 #if QQQ_HAS_AVX512_PATH
-    size_t r512 = attention_scratch_floats_avx512(d);
+    size_t r512 = attention_scratch_floats_avx512(rows, d);
     r = r512 > r ? r512 : r;
 #endif
     return r;

@@ -4,8 +4,8 @@ import CQQQKernels
 /// online softmax; see `qqq_attention_causal` in `qqq_gemm.h`). Keys and values are read in the FP32
 /// GEMM's packed layout: `Gemm.pack` K as `.nk` with depth d, V as `.kn` with depth `ldv` (the tokens).
 public enum AttentionKernel {
-    /// Floats of scratch one call needs for head dimension `d` (every path).
-    public static func scratchFloats(headDim d: Int) -> Int { Int(qqq_attention_scratch_floats(Int64(d))) }
+    /// Floats of scratch one call of up to `rows` queries needs for head dimension `d` (every path).
+    public static func scratchFloats(rows: Int, headDim d: Int) -> Int { Int(qqq_attention_scratch_floats(Int64(rows), Int64(d))) }
 
     /// out[r][c] = Σ_{j ≤ i0+r} softmax_j(scale · q[r]·k_j) · v_j[c] for r < rows, c < d. Single-threaded.
     public static func causal(rows: Int, firstQuery i0: Int, headDim d: Int, q: UnsafePointer<Float>, ldq: Int,

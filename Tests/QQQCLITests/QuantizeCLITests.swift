@@ -42,7 +42,8 @@ struct QuantizeCLITests {
 
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
                       ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"],
-                      ["--forward-kernels", "float"], ["--smooth-vo", "mha"], ["--group-size", "-1", "--smooth-clip"]])
+                      ["--forward-kernels", "float"], ["--smooth-vo", "mha"], ["--group-size", "-1", "--smooth-clip"],
+                      ["--group-size", "-1", "--no-smooth-clip"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -62,6 +63,10 @@ struct QuantizeCLITests {
         #expect(q["wbits"] as? Int == 4)
         #expect(q["group_size"] as? Int == (flags.contains("-1") ? -1 : 128))
         #expect((q["meta"] as? [String: Any])?["nsamples"] as? Int == 4)
+        // The smoothing loss scores clip-searched scales by default per channel (not per group), as recorded.
+        let options = (q["meta"] as? [String: Any])?["options"] as? [String: Any]
+        let clipByDefault = flags.contains("-1")
+        #expect(options?["smoothClip"] as? Bool == (flags.contains("--smooth-clip") || (clipByDefault && !flags.contains("--no-smooth-clip"))))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer.json").path))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("quantize-report.json").path))
         // No temporary folder is left beside the output.
@@ -188,7 +193,7 @@ struct QuantizeCLITests {
         #expect(r.stderr.contains("--group-size"))
     }
 
-    @Test(arguments: [["--mse", "--no-mse"], ["--forward-kernels", "fp8"], ["--smooth-vo", "gqa"]])
+    @Test(arguments: [["--mse", "--no-mse"], ["--forward-kernels", "fp8"], ["--smooth-vo", "gqa"], ["--smooth-clip", "--no-smooth-clip"]])
     func conflictingOrUnknownChoicesAreUsageErrors(flags: [String]) throws {
         let r = try CLIRunner.run(["quantize", "m", "-o", "x"] + flags)
         #expect(r.status == 64, "\(r.stderr)")

@@ -37,7 +37,7 @@ struct AttentionKernelTests {
             var pv = [Float](repeating: .nan, count: Gemm.packedCount(n: d, k: tokens))
             k.withUnsafeBytes { Gemm.pack($0.baseAddress!, type: .f32, layout: .nk, n: tokens, k: d, ldb: ldkv, into: &pk, path: path) }
             v.withUnsafeBytes { Gemm.pack($0.baseAddress!, type: .f32, layout: .kn, n: d, k: tokens, ldb: ldkv, into: &pv, path: path) }
-            var scratch = [Float](repeating: .nan, count: AttentionKernel.scratchFloats(headDim: d))
+            var scratch = [Float](repeating: .nan, count: AttentionKernel.scratchFloats(rows: rows, headDim: d))
             var out = [Float](repeating: .nan, count: rows * ldo)
             AttentionKernel.causal(rows: rows, firstQuery: i0, headDim: d, q: q, ldq: ldq, packedK: pk, packedV: pv, ldv: tokens,
                                    scale: scale, out: &out, ldo: ldo, scratch: &scratch, path: path)
@@ -62,7 +62,7 @@ struct AttentionKernelTests {
             var pv = [Float](repeating: 0, count: Gemm.packedCount(n: d, k: tokens))
             k.withUnsafeBytes { Gemm.pack($0.baseAddress!, type: .f32, layout: .nk, n: tokens, k: d, ldb: d, into: &pk, path: path) }
             v.withUnsafeBytes { Gemm.pack($0.baseAddress!, type: .f32, layout: .kn, n: d, k: tokens, ldb: d, into: &pv, path: path) }
-            var scratch = [Float](repeating: 0, count: AttentionKernel.scratchFloats(headDim: d))
+            var scratch = [Float](repeating: 0, count: AttentionKernel.scratchFloats(rows: 1, headDim: d))
             var out = [Float](repeating: 0, count: d)
             AttentionKernel.causal(rows: 1, firstQuery: tokens - 1, headDim: d, q: q, ldq: d, packedK: pk, packedV: pv, ldv: tokens,
                                    scale: 0.25, out: &out, ldo: d, scratch: &scratch, path: path)

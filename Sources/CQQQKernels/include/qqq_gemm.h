@@ -86,8 +86,8 @@ float qqq_grid_error_pow(int path, const float *x, int64_t count, float scale, f
 /// q: [rows][d], row stride ldq. pk: the keys packed by qqq_sgemm_pack_b as B = K (NK, [tokens][d]) with
 /// depth d, i.e. pk[(j/16)*16*d + p*16 + j%16]; pv: the values packed as B = V (KN, [tokens][d]) with depth
 /// ldv >= i0 + rows, i.e. pv[(c/16)*16*ldv + j*16 + c%16]. out: [rows][d], row stride ldo. scratch: at
-/// least qqq_attention_scratch_floats(d) floats (any alignment).
-size_t qqq_attention_scratch_floats(int64_t d);
+/// least qqq_attention_scratch_floats(rows, d) floats (any alignment).
+size_t qqq_attention_scratch_floats(int64_t rows, int64_t d);
 void qqq_attention_causal(int path, int64_t rows, int64_t i0, int64_t d, const float *q, int64_t ldq, const float *pk,
                           const float *pv, int64_t ldv, float scale, float *out, int64_t ldo, float *scratch);
 /// sum_i x[i]*y[i]

@@ -1,7 +1,7 @@
 // Causal attention of one head over a block of query rows, flash-style, compiled once per CPU path by
 // gemm_f32.c (FN suffixes the names; vec_impl.h provides exp8 and the shifted-exp sums).
-// A tile of ATT_MR queries walks the keys 0..(its last query) in blocks of ATT_BK: scores of the tile
-// against the block (ATT_MR x ATT_BK, in L1), an online softmax (running max m, running sum l, the
+// The keys 0..(last query) are walked in blocks of ATT_BK; against each block every tile of ATT_MR queries
+// takes its scores (ATT_MR x ATT_BK, in L1), an online softmax (running max m, running sum l, the
 // accumulated output rescaled by exp(m_old - m_new)), then O += P V. Nothing T-sized is ever written:
 // the unfused q·kᵀ / softmax / p·v sequence stored and re-read a rows x T score matrix (1 MB for 128
 // rows at T = 2048, beyond a Zen 3 L2) three times.
@@ -148,24 +148,32 @@ static inline float FN(att_row_max)(const float *x, int64_t count) {
     return m;
 }
 
-static size_t FN(attention_scratch_floats)(int64_t d) {
-    const int64_t dpad = (d + 15) / 16 * 16;
-    return (size_t)(ATT_MR * d + ATT_MR * ATT_BK + ATT_MR * dpad + 3 * ATT_MR + 64);
+static size_t FN(attention_scratch_floats)(int64_t rows, int64_t d) {
+    const int64_t dpad = (d + 15) / 16 * 16, rpad = (rows + ATT_MR - 1) / ATT_MR * ATT_MR;
+    return (size_t)(rpad * d + ATT_MR * ATT_BK + rpad * dpad + 2 * rpad + ATT_MR + 64);
 }
 
+// Key blocks outside, query tiles inside: each 64-key block of K and V (2 x 16 KB at d = 64) is read once
+// per call and used by every tile of the rows, whose running state (m, l, accumulated output) stays in the
+// scratch; tile-outside order streamed all keys once per tile, 1 MB per KV head at T = 2048, from L3.
 static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const float *q, int64_t ldq, const float *pk,
                                  const float *pv, int64_t ldv, float scale, float *out, int64_t ldo, float *scratch) {
-    const int64_t dstrips = (d + 15) / 16, dpad = dstrips * 16;
+    const int64_t dstrips = (d + 15) / 16, dpad = dstrips * 16, rpad = (rows + ATT_MR - 1) / ATT_MR * ATT_MR;
     float *qp = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
-    float *s = qp + ATT_MR * d, *o = s + ATT_MR * ATT_BK, *m = o + ATT_MR * dpad, *l = m + ATT_MR, *alpha = l + ATT_MR;
-    for (int64_t t0 = 0; t0 < rows; t0 += ATT_MR) {
-        const int64_t tr = rows - t0 < ATT_MR ? rows - t0 : ATT_MR, first = i0 + t0, last = first + tr - 1;
-        FN(att_pack_q)(q + t0 * ldq, ldq, tr, d, scale, qp);
-        memset(o, 0, (size_t)(ATT_MR * dpad) * sizeof(float));
-        for (int r = 0; r < ATT_MR; r++) { m[r] = -INFINITY; l[r] = 0; }
-        for (int64_t j0 = 0; j0 <= last; j0 += ATT_BK) {
+    float *s = qp + rpad * d, *o = s + ATT_MR * ATT_BK, *m = o + rpad * dpad, *l = m + rpad, *alpha = l + rpad;
+    for (int64_t t0 = 0; t0 < rows; t0 += ATT_MR)
+        FN(att_pack_q)(q + t0 * ldq, ldq, rows - t0 < ATT_MR ? rows - t0 : ATT_MR, d, scale, qp + t0 * d);
+    memset(o, 0, (size_t)(rpad * dpad) * sizeof(float));
+    for (int64_t r = 0; r < rpad; r++) { m[r] = -INFINITY; l[r] = 0; }
+    const int64_t last_all = i0 + rows - 1;
+    for (int64_t j0 = 0; j0 <= last_all; j0 += ATT_BK) {
+        for (int64_t t0 = 0; t0 < rows; t0 += ATT_MR) {
+            const int64_t tr = rows - t0 < ATT_MR ? rows - t0 : ATT_MR, first = i0 + t0, last = first + tr - 1;
+            if (j0 > last) continue;  // the tile's queries precede this key block
             const int64_t kb = last + 1 - j0 < ATT_BK ? last + 1 - j0 : ATT_BK, kpad = (kb + 15) / 16 * 16;
-            for (int64_t st = 0; st < kpad / 16; st++) FN(att_scores)(qp, pk + (j0 / 16 + st) * 16 * d, d, s + st * 16);
+            const float *qt = qp + t0 * d;
+            float *mt = m + t0, *lt = l + t0;
+            for (int64_t st = 0; st < kpad / 16; st++) FN(att_scores)(qt, pk + (j0 / 16 + st) * 16 * d, d, s + st * 16);
             for (int r = 0; r < ATT_MR; r++) {
                 float *x = s + r * ATT_BK;
                 int64_t valid = r < tr ? first + r - j0 + 1 : 0;  // keys j0..first+r of this block
@@ -175,20 +183,21 @@ static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const floa
                     alpha[r] = 1;
                     continue;
                 }
-                const float bm = FN(att_row_max)(x, valid), mn = bm > m[r] ? bm : m[r];
-                alpha[r] = m[r] == -INFINITY ? 0.0f : FN(expf_approx)(m[r] - mn);
-                m[r] = mn;
+                const float bm = FN(att_row_max)(x, valid), mn = bm > mt[r] ? bm : mt[r];
+                alpha[r] = mt[r] == -INFINITY ? 0.0f : FN(expf_approx)(mt[r] - mn);
+                mt[r] = mn;
                 const float sum = FN(exp_shifted_sum)(x, valid, mn);
                 if (valid < kpad) memset(x + valid, 0, (size_t)(kpad - valid) * sizeof(float));
-                l[r] = l[r] * alpha[r] + sum;
+                lt[r] = lt[r] * alpha[r] + sum;
             }
-            for (int64_t st = 0; st < dstrips; st++) FN(att_pv)(s, alpha, pv + st * 16 * ldv + j0 * 16, kb, o + st * 16, dpad);
+            for (int64_t st = 0; st < dstrips; st++)
+                FN(att_pv)(s, alpha, pv + st * 16 * ldv + j0 * 16, kb, o + t0 * dpad + st * 16, dpad);
         }
-        for (int64_t r = 0; r < tr; r++) {
-            const float inv = 1.0f / l[r];
-            float *dst = out + (t0 + r) * ldo;
-            for (int64_t c = 0; c < d; c++) dst[c] = o[r * dpad + c] * inv;
-        }
+    }
+    for (int64_t r = 0; r < rows; r++) {
+        const float inv = 1.0f / l[r];
+        float *dst = out + r * ldo;
+        for (int64_t c = 0; c < d; c++) dst[c] = o[r * dpad + c] * inv;
     }
 }
 

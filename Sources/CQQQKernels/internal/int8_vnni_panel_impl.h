@@ -46,7 +46,7 @@ static void FN(vp_expand)(int format, const void *packed, const uint16_t *gscale
     const __m256i m4 = _mm256_set1_epi8(0x0F);
     const __m256i tq = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                                         0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
-    const int64_t pair_bytes = format == QQQ_W8 ? chunks * 64 : chunks * 32;
+    const int64_t cb = format == QQQ_W8 ? 64 : 32, pair_bytes = chunks * cb;
     for (int g8 = 0; g8 < QQQ_VP_NS / 8; g8++) {  // 8 outputs (4 pairs) per transpose
         __m256i tables[4] = {tq, tq, tq, tq};
         for (int64_t c = c0; c < c1; c++) {
@@ -56,6 +56,14 @@ static void FN(vp_expand)(int format, const void *packed, const uint16_t *gscale
                 __m256i lo = _mm256_setzero_si256(), hi = lo;
                 if (p < pair_end) {
                     const uint8_t *b = (const uint8_t *)packed + p * pair_bytes;
+                    // The next expansion's lines into L2 while this one runs (its k block of this pair, or
+                    // the next strip's first block): the strip reads NS/2 streams a pair apart, more than
+                    // the hardware prefetcher follows, and at M = 16 the tile sweep is too short to hide them.
+                    if (((c * cb) & 63) == 0) {
+                        const int64_t cn = c + (c1 - c0);
+                        const uint8_t *nx = cn < chunks ? b + cn * cb : b + (QQQ_VP_NS / 2) * pair_bytes + (cn - chunks) * cb;
+                        _mm_prefetch((const char *)nx, _MM_HINT_T1);
+                    }
                     if (format == QQQ_W8) {  // [out0 k0..15 | out1 k0..15], then k16..31
                         lo = _mm256_loadu_si256((const __m256i *)(b + c * 64));
                         hi = _mm256_loadu_si256((const __m256i *)(b + c * 64 + 32));

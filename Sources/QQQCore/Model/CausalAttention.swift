@@ -37,7 +37,7 @@ final class CausalAttention {
     }
 
     private func ensureScratch(workers: Int) {
-        let floats = AttentionKernel.scratchFloats(headDim: headDim)
+        let floats = AttentionKernel.scratchFloats(rows: blockRows, headDim: headDim)
         while scratch.count < workers { scratch.append(.allocate(capacity: floats)) }
     }
 
