@@ -254,6 +254,29 @@ static void vec_checks(void) {
     fp_cases++;
 }
 
+// Fused causal attention: the AVX-512 copy (12-row tiles) against the portable one (6-row tiles) on keys
+// and values packed by the portable path; rows not a multiple of either tile, an offset block, d not a
+// multiple of 16, key counts across the 64-key block.
+static void attention_case(int64_t tokens, int64_t i0, int64_t rows, int64_t d) {
+    const int64_t ld = d + 3, strips_k = (tokens + 15) / 16, strips_d = (d + 15) / 16;
+    float *q = malloc(sizeof(float) * rows * ld), *k = malloc(sizeof(float) * tokens * ld), *v = malloc(sizeof(float) * tokens * ld);
+    float *pk = malloc(sizeof(float) * strips_k * 16 * d), *pv = malloc(sizeof(float) * strips_d * 16 * tokens);
+    float *o1 = malloc(sizeof(float) * rows * d), *o2 = malloc(sizeof(float) * rows * d);
+    float *scratch = malloc(sizeof(float) * qqq_attention_scratch_floats(rows, d));
+    for (int64_t i = 0; i < rows * ld; i++) q[i] = (frand() * 2 - 1) * 3;
+    for (int64_t i = 0; i < tokens * ld; i++) { k[i] = (frand() * 2 - 1) * 3; v[i] = frand() * 2 - 1; }
+    qqq_sgemm_pack_b(QQQ_PATH_PORTABLE, k, QQQ_B_F32, QQQ_B_NK, tokens, d, ld, QQQ_B_F32, pk);
+    qqq_sgemm_pack_b(QQQ_PATH_PORTABLE, v, QQQ_B_F32, QQQ_B_KN, d, tokens, ld, QQQ_B_F32, pv);
+    const float scale = 1.0f / sqrtf((float)d);
+    qqq_attention_causal(QQQ_PATH_PORTABLE, rows, i0, d, q, ld, pk, pv, tokens, scale, o1, d, scratch);
+    qqq_attention_causal(QQQ_PATH_AVX512, rows, i0, d, q, ld, pk, pv, tokens, scale, o2, d, scratch);
+    float worst = 0;
+    for (int64_t i = 0; i < rows * d; i++) { float e = fabsf(o1[i] - o2[i]); worst = e > worst || e != e ? e : worst; }
+    if (!(worst <= 2e-6f)) fp_fail("attention", rows, d, tokens, worst);
+    fp_cases++;
+    free(q); free(k); free(v); free(pk); free(pv); free(o1); free(o2); free(scratch);
+}
+
 static void fp32_checks(void) {
     float *scratch = malloc(qqq_sgemm_scratch_floats() * sizeof(float));
     // M: the M <= 4 paths, partial 12-row tiles, fused (<= 192 rows) and blocked; N: partial strips, > 1024;
@@ -274,9 +297,13 @@ static void fp32_checks(void) {
     for (size_t ni = 0; ni < 4; ni++)
         for (size_t ki = 0; ki < 3; ki++) syrk_case(sn[ni], sk[ki], scratch);
     vec_checks();
+    attention_case(1, 0, 1, 16);
+    attention_case(70, 0, 70, 64);
+    attention_case(300, 130, 170, 40);
+    attention_case(200, 57, 13, 128);
     free(scratch);
     printf("emulated FP32 GEMM (SIMDe): %s: %ld AVX-512 cases (f32/f16/bf16 NK, KN, packed f32/f16, transposed A, "
-           "symmetric rank-k bit for bit, vector helpers), %ld mismatches\n", fp_failures ? "FAIL" : "OK", fp_cases, fp_failures);
+           "symmetric rank-k bit for bit, vector helpers, fused attention), %ld mismatches\n", fp_failures ? "FAIL" : "OK", fp_cases, fp_failures);
 }
 
 int main(void) {
