@@ -41,8 +41,8 @@ def main():
             copies = 1 if args.hot else max(1, -(-args.cold_mib * 2**20 // one))
             torch.manual_seed(0)
             if peer == "torch fp32":
-                mats = [torch.randn(n, k).t().contiguous().t() for _ in range(copies)]  # W[n][k], used as x @ W.T
-                calls = [lambda x, w=w: x @ w.t() for w in mats]
+                mats = [torch.randn(k, n) for _ in range(copies)]  # Wᵀ, contiguous: y = x @ Wᵀ
+                calls = [lambda x, w=w: x @ w for w in mats]
             else:
                 mods = []
                 for _ in range(copies):

@@ -14,6 +14,8 @@
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
 #include "internal/attention_impl.h"
+#undef MR
+#undef NR
 #undef FN
 #undef QQQ_AVX2
 
@@ -25,6 +27,8 @@
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
 #include "internal/attention_impl.h"
+#undef MR
+#undef NR
 #undef FN
 #undef QQQ_AVX2
 #pragma clang attribute pop
@@ -46,6 +50,8 @@
 #include "internal/vec_impl.h"
 #include "internal/gemm_impl.h"
 #include "internal/attention_impl.h"
+#undef MR
+#undef NR
 #undef FN
 #undef QQQ_AVX512
 #undef QQQ_AVX2

@@ -8,72 +8,9 @@
 // Keys and values are read in the FP32 GEMM's packed strip layout (qqq_gemm.h), packed once per KV head.
 
 #define ATT_BK 64
-#if QQQ_AVX512
-#define ATT_MR 12
-#else
-#define ATT_MR 6
-#endif
-
-// qp[p * ATT_MR + r] = scale * q[r][p]; rows past `rows` are zero.
-static void FN(att_pack_q)(const float *q, int64_t ldq, int64_t rows, int64_t d, float scale, float *qp) {
-    for (int r = 0; r < ATT_MR; r++)
-        for (int64_t p = 0; p < d; p++) qp[p * ATT_MR + r] = r < rows ? q[r * ldq + p] * scale : 0.0f;
-}
-
-// s[r * ATT_BK + j] = sum_p qp[p][r] * ks[p][j] for the 16 keys j of one packed key strip ks [d][16].
-static inline void FN(att_scores)(const float *qp, const float *ks, int64_t d, float *s) {
-#if QQQ_AVX512
-    __m512 c0 = _mm512_setzero_ps(), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0;
-    __m512 c6 = c0, c7 = c0, c8 = c0, c9 = c0, c10 = c0, c11 = c0;
-    for (int64_t p = 0; p < d; p++) {
-        const __m512 b = _mm512_loadu_ps(ks + p * 16);
-        const float *a = qp + p * ATT_MR;
-        c0 = _mm512_fmadd_ps(_mm512_set1_ps(a[0]), b, c0);
-        c1 = _mm512_fmadd_ps(_mm512_set1_ps(a[1]), b, c1);
-        c2 = _mm512_fmadd_ps(_mm512_set1_ps(a[2]), b, c2);
-        c3 = _mm512_fmadd_ps(_mm512_set1_ps(a[3]), b, c3);
-        c4 = _mm512_fmadd_ps(_mm512_set1_ps(a[4]), b, c4);
-        c5 = _mm512_fmadd_ps(_mm512_set1_ps(a[5]), b, c5);
-        c6 = _mm512_fmadd_ps(_mm512_set1_ps(a[6]), b, c6);
-        c7 = _mm512_fmadd_ps(_mm512_set1_ps(a[7]), b, c7);
-        c8 = _mm512_fmadd_ps(_mm512_set1_ps(a[8]), b, c8);
-        c9 = _mm512_fmadd_ps(_mm512_set1_ps(a[9]), b, c9);
-        c10 = _mm512_fmadd_ps(_mm512_set1_ps(a[10]), b, c10);
-        c11 = _mm512_fmadd_ps(_mm512_set1_ps(a[11]), b, c11);
-    }
-    _mm512_storeu_ps(s + 0 * ATT_BK, c0); _mm512_storeu_ps(s + 1 * ATT_BK, c1);
-    _mm512_storeu_ps(s + 2 * ATT_BK, c2); _mm512_storeu_ps(s + 3 * ATT_BK, c3);
-    _mm512_storeu_ps(s + 4 * ATT_BK, c4); _mm512_storeu_ps(s + 5 * ATT_BK, c5);
-    _mm512_storeu_ps(s + 6 * ATT_BK, c6); _mm512_storeu_ps(s + 7 * ATT_BK, c7);
-    _mm512_storeu_ps(s + 8 * ATT_BK, c8); _mm512_storeu_ps(s + 9 * ATT_BK, c9);
-    _mm512_storeu_ps(s + 10 * ATT_BK, c10); _mm512_storeu_ps(s + 11 * ATT_BK, c11);
-#elif QQQ_AVX2
-    __m256 c00 = _mm256_setzero_ps(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
-    __m256 c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
-    for (int64_t p = 0; p < d; p++) {
-        const __m256 b0 = _mm256_loadu_ps(ks + p * 16), b1 = _mm256_loadu_ps(ks + p * 16 + 8);
-        const float *pa = qp + p * ATT_MR;
-        __m256 a;
-        a = _mm256_broadcast_ss(pa + 0); c00 = _mm256_fmadd_ps(a, b0, c00); c01 = _mm256_fmadd_ps(a, b1, c01);
-        a = _mm256_broadcast_ss(pa + 1); c10 = _mm256_fmadd_ps(a, b0, c10); c11 = _mm256_fmadd_ps(a, b1, c11);
-        a = _mm256_broadcast_ss(pa + 2); c20 = _mm256_fmadd_ps(a, b0, c20); c21 = _mm256_fmadd_ps(a, b1, c21);
-        a = _mm256_broadcast_ss(pa + 3); c30 = _mm256_fmadd_ps(a, b0, c30); c31 = _mm256_fmadd_ps(a, b1, c31);
-        a = _mm256_broadcast_ss(pa + 4); c40 = _mm256_fmadd_ps(a, b0, c40); c41 = _mm256_fmadd_ps(a, b1, c41);
-        a = _mm256_broadcast_ss(pa + 5); c50 = _mm256_fmadd_ps(a, b0, c50); c51 = _mm256_fmadd_ps(a, b1, c51);
-    }
-#define QQQ_ATT_ROW(r, lo, hi) _mm256_storeu_ps(s + r * ATT_BK, lo); _mm256_storeu_ps(s + r * ATT_BK + 8, hi);
-    QQQ_ATT_ROW(0, c00, c01) QQQ_ATT_ROW(1, c10, c11) QQQ_ATT_ROW(2, c20, c21)
-    QQQ_ATT_ROW(3, c30, c31) QQQ_ATT_ROW(4, c40, c41) QQQ_ATT_ROW(5, c50, c51)
-#undef QQQ_ATT_ROW
-#else
-    float t[ATT_MR][16];
-    memset(t, 0, sizeof t);
-    for (int64_t p = 0; p < d; p++)
-        for (int r = 0; r < ATT_MR; r++)
-            for (int j = 0; j < 16; j++) t[r][j] += qp[p * ATT_MR + r] * ks[p * 16 + j];
-    for (int r = 0; r < ATT_MR; r++) memcpy(s + r * ATT_BK, t[r], sizeof t[r]);
-#endif
-}
+// Query tiles are the GEMM's micro-tiles (gemm_impl.h): 12 rows with AVX-512, 6 otherwise. The scores of
+// a tile against a 16-key strip are one FN(kernel) call on the Q rows packed by FN(pack_a).
+#define ATT_MR MR
 
 // o[r][0..16) = alpha[r] * o[r][0..16) + sum_{c < kb} p[r][c] * vs[c][0..16) for one packed value strip
 // (vs: the strip's rows of the block's keys, [kb][16]); o has row stride ldo_.
@@ -133,21 +70,6 @@ static inline void FN(att_pv)(const float *p, const float *alpha, const float *v
 #endif
 }
 
-static inline float FN(att_row_max)(const float *x, int64_t count) {
-    float m = -INFINITY;
-    int64_t i = 0;
-#if QQQ_AVX2
-    __m256 vmax = _mm256_set1_ps(-INFINITY);
-    for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(vmax, _mm256_loadu_ps(x + i));
-    __m128 h = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
-    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
-    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
-    m = _mm_cvtss_f32(h);
-#endif
-    for (; i < count; i++) m = x[i] > m ? x[i] : m;
-    return m;
-}
-
 static size_t FN(attention_scratch_floats)(int64_t rows, int64_t d) {
     const int64_t dpad = (d + 15) / 16 * 16, rpad = (rows + ATT_MR - 1) / ATT_MR * ATT_MR;
     return (size_t)(rpad * d + ATT_MR * ATT_BK + rpad * dpad + 2 * rpad + ATT_MR + 64);
@@ -161,8 +83,8 @@ static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const floa
     const int64_t dstrips = (d + 15) / 16, dpad = dstrips * 16, rpad = (rows + ATT_MR - 1) / ATT_MR * ATT_MR;
     float *qp = (float *)(((uintptr_t)scratch + 63) & ~(uintptr_t)63);
     float *s = qp + rpad * d, *o = s + ATT_MR * ATT_BK, *m = o + rpad * dpad, *l = m + rpad, *alpha = l + rpad;
-    for (int64_t t0 = 0; t0 < rows; t0 += ATT_MR)
-        FN(att_pack_q)(q + t0 * ldq, ldq, rows - t0 < ATT_MR ? rows - t0 : ATT_MR, d, scale, qp + t0 * d);
+    FN(pack_a)(q, ldq, 0, 0, rows, d, qp);  // tile t0 at qp + t0 * d, [d][ATT_MR], zero rows past `rows`
+    for (int64_t i = 0; i < rpad * d; i++) qp[i] *= scale;
     memset(o, 0, (size_t)(rpad * dpad) * sizeof(float));
     for (int64_t r = 0; r < rpad; r++) { m[r] = -INFINITY; l[r] = 0; }
     const int64_t last_all = i0 + rows - 1;
@@ -173,7 +95,7 @@ static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const floa
             const int64_t kb = last + 1 - j0 < ATT_BK ? last + 1 - j0 : ATT_BK, kpad = (kb + 15) / 16 * 16;
             const float *qt = qp + t0 * d;
             float *mt = m + t0, *lt = l + t0;
-            for (int64_t st = 0; st < kpad / 16; st++) FN(att_scores)(qt, pk + (j0 / 16 + st) * 16 * d, d, s + st * 16);
+            for (int64_t st = 0; st < kpad / 16; st++) FN(kernel)(d, qt, pk + (j0 / 16 + st) * 16 * d, s + st * 16, ATT_BK, 0);
             for (int r = 0; r < ATT_MR; r++) {
                 float *x = s + r * ATT_BK;
                 int64_t valid = r < tr ? first + r - j0 + 1 : 0;  // keys j0..first+r of this block
@@ -183,7 +105,7 @@ static void FN(attention_causal)(int64_t rows, int64_t i0, int64_t d, const floa
                     alpha[r] = 1;
                     continue;
                 }
-                const float bm = FN(att_row_max)(x, valid), mn = bm > mt[r] ? bm : mt[r];
+                const float bm = FN(max_f32)(x, valid), mn = bm > mt[r] ? bm : mt[r];
                 alpha[r] = mt[r] == -INFINITY ? 0.0f : FN(expf_approx)(mt[r] - mn);
                 mt[r] = mn;
                 const float sum = FN(exp_shifted_sum)(x, valid, mn);

@@ -495,8 +495,7 @@ static void FN(pack_weights)(const void *w, int src_type, int src_layout, int64_
     }
 }
 
-#undef MR
-#undef NR
+// MR and NR stay defined: attention_impl.h tiles its queries like the GEMM (gemm_f32.c undefines them).
 #undef KC
 #undef MC
 #undef MC_FUSED

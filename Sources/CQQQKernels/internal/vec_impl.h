@@ -198,9 +198,19 @@ static void FN(silu_mul)(const float *gate, const float *up, float *out, int64_t
     }
 }
 
+// max_i x[i]; NaNs are skipped (the vector max keeps its second operand when the first is NaN).
 static inline float FN(max_f32)(const float *x, int64_t count) {
     float m = -INFINITY;
-    for (int64_t i = 0; i < count; i++) m = x[i] > m ? x[i] : m;
+    int64_t i = 0;
+#if QQQ_AVX2
+    __m256 vmax = _mm256_set1_ps(-INFINITY);
+    for (; i + 8 <= count; i += 8) vmax = _mm256_max_ps(_mm256_loadu_ps(x + i), vmax);
+    __m128 h = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
+    h = _mm_max_ps(h, _mm_movehl_ps(h, h));
+    h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
+    m = _mm_cvtss_f32(h);
+#endif
+    for (; i < count; i++) m = x[i] > m ? x[i] : m;
     return m;
 }
 
