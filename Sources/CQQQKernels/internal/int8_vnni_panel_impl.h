@@ -39,6 +39,16 @@ static __thread size_t FN(tl_vp_part_bytes);
 #include "tile_rows.h"
 #include "store8_impl.h"
 
+// The line of pair b (its bytes from b, cb per chunk) that the expansion `span` chunks after chunk c reads:
+// the same pair's next k block, or past the last chunk the next strip's first block. Both expansions
+// prefetch it into L2: a strip reads NS/2 streams a pair apart, more than the hardware prefetcher follows,
+// and at M = 16 the tile sweep is too short to hide them.
+static inline const uint8_t *FN(vp_next_line)(const uint8_t *b, int64_t c, int64_t span, int64_t chunks, int64_t cb,
+                                              int64_t pair_bytes) {
+    const int64_t cn = c + span;
+    return cn < chunks ? b + cn * cb : b + (QQQ_VP_NS / 2) * pair_bytes + (cn - chunks) * cb;
+}
+
 #if QQQ_VNNI_BITS == 512
 // The 512-bit expansion, 16 outputs (8 pairs) x 32 k at a time: four two-pair vectors expand with the
 // pair-chunk kernel's lane tables ([pair a out0 | out1 | pair b out0 | out1], k0..15 from the low nibbles,
@@ -64,15 +74,9 @@ static __attribute__((noinline)) void FN(vp_expand)(int format, const void *pack
         }
         VEC t0 = pct, t1 = pct, t2 = pct, t3 = pct;
         for (int64_t c = c0; c < c1; c++) {
-            if (((c * cb) & 63) == 0) {  // the next expansion's lines into L2 (see the 256-bit version)
-                const int64_t cn = c + (c1 - c0);
-                for (int j = 0; j < 8; j++) {
-                    const uint8_t *nx = !step[j] ? FN(vp_zeros)
-                                        : cn < chunks ? base[j] + cn * cb
-                                                      : base[j] + (QQQ_VP_NS / 2) * pair_bytes + (cn - chunks) * cb;
-                    _mm_prefetch((const char *)nx, _MM_HINT_T1);
-                }
-            }
+            if (((c * cb) & 63) == 0)  // the next expansion's lines into L2
+                for (int j = 0; j < 8; j++)
+                    if (step[j]) _mm_prefetch((const char *)FN(vp_next_line)(base[j], c, c1 - c0, chunks, cb, pair_bytes), _MM_HINT_T1);
 #define QQQ_VX_PTR(j) (base[j] + c * step[j])
 #define QQQ_VX_HALF(j, off) _mm256_loadu_si256((const __m256i *)(QQQ_VX_PTR(j) + (off)))
 #define QQQ_VX_TWO(ja, jb, off) _mm512_inserti64x4(_mm512_castsi256_si512(QQQ_VX_HALF(ja, off)), QQQ_VX_HALF(jb, off), 1)
@@ -136,14 +140,8 @@ static void FN(vp_expand)(int format, const void *packed, const uint16_t *gscale
                 __m256i lo = _mm256_setzero_si256(), hi = lo;
                 if (p < pair_end) {
                     const uint8_t *b = (const uint8_t *)packed + p * pair_bytes;
-                    // The next expansion's lines into L2 while this one runs (its k block of this pair, or
-                    // the next strip's first block): the strip reads NS/2 streams a pair apart, more than
-                    // the hardware prefetcher follows, and at M = 16 the tile sweep is too short to hide them.
-                    if (((c * cb) & 63) == 0) {
-                        const int64_t cn = c + (c1 - c0);
-                        const uint8_t *nx = cn < chunks ? b + cn * cb : b + (QQQ_VP_NS / 2) * pair_bytes + (cn - chunks) * cb;
-                        _mm_prefetch((const char *)nx, _MM_HINT_T1);
-                    }
+                    if (((c * cb) & 63) == 0)  // the next expansion's lines into L2
+                        _mm_prefetch((const char *)FN(vp_next_line)(b, c, c1 - c0, chunks, cb, pair_bytes), _MM_HINT_T1);
                     if (format == QQQ_W8) {  // [out0 k0..15 | out1 k0..15], then k16..31
                         lo = _mm256_loadu_si256((const __m256i *)(b + c * 64));
                         hi = _mm256_loadu_si256((const __m256i *)(b + c * 64 + 32));
