@@ -123,14 +123,18 @@ extension Gemm {
         let nr = Int(qqq_sgemm_nr())
         let flops = Double(n) * Double(n) * Double(k)
         let workers = flops < 2e6 ? 1 : max(1, min(threads, (n + nr - 1) / nr))
-        // Boundaries at n·sqrt(w/W) (in whole NR strips): equal shares of the triangle's area.
-        let bounds = (0...workers).map { w -> Int in
-            w == workers ? n : min(n, Int((Double(n) * (Double(w) / Double(workers)).squareRoot() / Double(nr)).rounded()) * nr)
+        // Boundaries at n·sqrt(i/C) (in whole NR strips): C chunks of equal shares of the triangle's
+        // area, four per worker, handed out dynamically (static halves left one core idle for ~7% of
+        // the Hessian time of a calibration, perf on Zen 3). Entries do not depend on the split.
+        let chunks = workers == 1 ? 1 : min(4 * workers, (n + nr - 1) / nr)
+        let bounds = (0...chunks).map { w -> Int in
+            w == chunks ? n : min(n, Int((Double(n) * (Double(w) / Double(chunks)).squareRoot() / Double(nr)).rounded()) * nr)
         }
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            guard bounds[w] < bounds[w + 1] else { return }
-            pool.withBuffer { s in
-                qqq_ssyrk_upper(p, Int64(n), Int64(k), x, Int64(ldx), Int64(bounds[w]), Int64(bounds[w + 1]), c, Int64(ldc), s)
+        IntKernels.parallelDynamic(chunks, align: 1, threads: workers, perWorker: chunks) { lo, hi in
+            for w in lo..<hi where bounds[w] < bounds[w + 1] {
+                pool.withBuffer { s in
+                    qqq_ssyrk_upper(p, Int64(n), Int64(k), x, Int64(ldx), Int64(bounds[w]), Int64(bounds[w + 1]), c, Int64(ldc), s)
+                }
             }
         }
     }

@@ -39,6 +39,40 @@ public enum IntKernels {
     }
 }
 
+extension IntKernels {
+    /// Splits 0..<count into about `perWorker` chunks per worker (multiples of `align`, the last
+    /// shorter), handed out one at a time: a worker that finishes early takes the next chunk. With
+    /// static halves, a late-woken or slowed thread left the other idle for ~6% of a calibration's
+    /// integer GEMM time (perf, Zen 3). Each element is still computed by exactly one call.
+    public static func parallelDynamic(_ count: Int, align: Int, threads: Int, perWorker: Int = 4,
+                                       _ body: (Int, Int) -> Void) {
+        let units = (count + align - 1) / align
+        let workers = max(1, min(threads, units))
+        if workers == 1 { if count > 0 { body(0, count) }; return }
+        let chunk = max(1, (units + workers * perWorker - 1) / (workers * perWorker)) * align
+        let chunks = (count + chunk - 1) / chunk
+        let next = ChunkCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let i = next.take()
+                if i >= chunks { break }
+                body(i * chunk, min(count, (i + 1) * chunk))
+            }
+        }
+    }
+}
+
+/// The next chunk index of `parallelDynamic` (a lock per chunk: chunks are milliseconds long).
+final class ChunkCounter: @unchecked Sendable {
+    private var value = 0
+    private let lock = NSLock()
+    func take() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}
+
 /// A minimal lock (Foundation's NSLock) with a closure helper.
 final class NSLockLike: @unchecked Sendable {
     private let lock = NSLock()

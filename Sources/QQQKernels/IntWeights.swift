@@ -122,7 +122,12 @@ public enum IntGemm {
         w.scale.withUnsafeBufferPointer { scale in
             w.qsum.withUnsafeBufferPointer { qsum in
                 w.groupScales.withUnsafeBufferPointer { gs in
-                    IntKernels.parallel(w.pairs, threads: workers) { p0, p1 in
+                    // Many tokens: chunks of whole 8-output strips, handed out dynamically (each output
+                    // pair's sum is exact, so any split gives the same bits). One token: static halves.
+                    let split = m >= 16 ? { (body: (Int, Int) -> Void) in
+                        IntKernels.parallelDynamic(w.pairs, align: 4, threads: workers, body)
+                    } : { (body: (Int, Int) -> Void) in IntKernels.parallel(w.pairs, threads: workers, body) }
+                    split { p0, p1 in
                         qqq_int_gemm(p, format, Int64(m), Int64(k), x.a, x.ua, Int64(k), x.sigma, w.packed,
                                      qsum.baseAddress, gs.baseAddress, scale.baseAddress!, bias, Int64(n),
                                      Int64(p0), Int64(p1), y, Int64(ldy), acc, Int64(ldacc))

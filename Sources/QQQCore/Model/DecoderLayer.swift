@@ -45,8 +45,8 @@ public final class DecoderLayer {
             try v.apply(buf.h, rows: tokens, ldx: hidden, into: buf.v, ldy: kvDim, threads: threads)
         }
         timer.measure("norms+rope+residual") {
-            model.rope.apply(buf.q, rows: tokens, ld: qDim, heads: c.numHeads)
-            model.rope.apply(buf.k, rows: tokens, ld: kvDim, heads: c.numKVHeads)
+            model.rope.apply(buf.q, rows: tokens, ld: qDim, heads: c.numHeads, threads: threads)
+            model.rope.apply(buf.k, rows: tokens, ld: kvDim, heads: c.numKVHeads, threads: threads)
         }
         timer.measure("attention") {
             model.attention.run(q: buf.q, ldq: qDim, k: buf.k, v: buf.v, ldkv: kvDim,
@@ -57,7 +57,7 @@ public final class DecoderLayer {
         }
         let inter = c.intermediateSize
         timer.measure("norms+rope+residual") {
-            addInPlace(buf.x, buf.h, count: tokens * hidden)
+            addInPlace(buf.x, buf.h, count: tokens * hidden, threads: threads)
             RMSNormRows.apply(buf.x, rows: tokens, ld: hidden, weight: postAttentionNorm, eps: c.rmsNormEps, out: buf.h, threads: threads)
         }
         try timer.measure("linear gate/up") {
@@ -75,13 +75,15 @@ public final class DecoderLayer {
         try timer.measure("linear down") {
             try down.apply(buf.gate, rows: tokens, ldx: inter, into: buf.h, ldy: hidden, threads: threads)
         }
-        timer.measure("norms+rope+residual") { addInPlace(buf.x, buf.h, count: tokens * hidden) }
+        timer.measure("norms+rope+residual") { addInPlace(buf.x, buf.h, count: tokens * hidden, threads: threads) }
     }
 }
 
 /// x += y elementwise.
-func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int) {
-    for i in 0..<count { x[i] += y[i] }
+func addInPlace(_ x: UnsafeMutablePointer<Float>, _ y: UnsafePointer<Float>, count: Int, threads: Int = 1) {
+    parallelElements(count, threads: threads) { off, n in
+        for i in off..<(off + n) { x[i] += y[i] }
+    }
 }
 
 /// RMSNorm of many rows (HF LlamaRMSNorm: fp32 variance, x·rsqrt(var+eps), then ·weight).

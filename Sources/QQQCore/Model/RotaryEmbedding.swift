@@ -32,12 +32,13 @@ public final class RotaryEmbedding {
     }
 
     /// Rotates `heads` heads of every row in place; row r has position `start + r`.
-    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, ld: Int, heads: Int, start: Int = 0) {
+    func apply(_ x: UnsafeMutablePointer<Float>, rows: Int, ld: Int, heads: Int, start: Int = 0, threads: Int = 1) {
         prepare(positions: start + rows)
         let half = headDim / 2
         cosTable.withUnsafeBufferPointer { cosT in
             sinTable.withUnsafeBufferPointer { sinT in
-                for r in 0..<rows {
+              parallelRanges(rows, threads: threads, minPerThread: 128) { rs in
+                for r in rs {
                     let c = cosT.baseAddress! + (start + r) * half
                     let s = sinT.baseAddress! + (start + r) * half
                     for h in 0..<heads {
@@ -49,6 +50,7 @@ public final class RotaryEmbedding {
                         }
                     }
                 }
+              }
             }
         }
     }

@@ -11,23 +11,25 @@ import QQQKernels
 /// per-slice scale of the reference's fake quantizer.
 enum SmoothCandidate {
     static func intWeights(_ w: [Float], rows n: Int, columns k: Int, groupSize: Int, clip: Bool = false) throws -> IntWeights {
+        try w.withUnsafeBufferPointer { try intWeights($0.baseAddress!, rows: n, columns: k, groupSize: groupSize, clip: clip) }
+    }
+
+    static func intWeights(_ w: UnsafePointer<Float>, rows n: Int, columns k: Int, groupSize: Int, clip: Bool = false) throws -> IntWeights {
         let gs = groupSize > 0 ? groupSize : k
         let groups = (k + gs - 1) / gs
         var codes = [Int8](repeating: 0, count: n * k)
         var scales = [Float](repeating: 0, count: n * groups)
-        w.withUnsafeBufferPointer { wp in
-            codes.withUnsafeMutableBufferPointer { cp in
-                scales.withUnsafeMutableBufferPointer { sp in
-                    let (w, c, s) = (wp.baseAddress!, cp.baseAddress!, sp.baseAddress!)
-                    GPTQ.parallelRows(n) { r in
-                        for i in r {
-                            for g in 0..<groups {
-                                let c0 = g * gs, c1 = min(k, c0 + gs)
-                                let scale = FakeQuant.minMaxScale(w + i * k + c0, count: c1 - c0, clip: clip)
-                                s[i * groups + g] = scale
-                                for j in c0..<c1 {
-                                    c[i * k + j] = Int8(WeightQuantizer.roundHalfEven(min(7, max(-7, w[i * k + j] / scale))))
-                                }
+        codes.withUnsafeMutableBufferPointer { cp in
+            scales.withUnsafeMutableBufferPointer { sp in
+                let (c, s) = (cp.baseAddress!, sp.baseAddress!)
+                GPTQ.parallelRows(n) { r in
+                    for i in r {
+                        for g in 0..<groups {
+                            let c0 = g * gs, c1 = min(k, c0 + gs)
+                            let scale = FakeQuant.minMaxScale(w + i * k + c0, count: c1 - c0, clip: clip)
+                            s[i * groups + g] = scale
+                            for j in c0..<c1 {
+                                c[i * k + j] = Int8(WeightQuantizer.roundHalfEven(min(7, max(-7, w[i * k + j] / scale))))
                             }
                         }
                     }
@@ -40,24 +42,29 @@ enum SmoothCandidate {
     }
 }
 
-/// A candidate's quantized weights, in the form `CandidateArithmetic` multiplies.
+/// A candidate's quantized weights, in the form `CandidateArithmetic` multiplies. The float form points
+/// into the arithmetic's reusable storage: valid until the next `weights` call on the same slot.
 enum CandidateWeights {
-    case float([Float], n: Int, k: Int)  // fake-quantized Qw(W), N x K
+    case float(UnsafePointer<Float>, n: Int, k: Int)  // fake-quantized Qw(W · s), N x K
     case int(IntWeights)
 }
 
 /// How a smoothing candidate's W4/A8 outputs y = Qa(x / s) · Qw(W · s)ᵀ are computed
 /// (`--smooth-kernels`): through the integer kernels, or by fake quantization and the FP32 GEMM (the
 /// reference's arithmetic). One input is set, then any number of weights run over it.
+/// Weights and inputs are prepared in buffers kept from one candidate to the next, rows in parallel:
+/// fresh arrays per candidate (copies of W, then of W · s) cost page faults and a single-threaded
+/// pass each, ~5% of a calibration's wall time on 2 cores (perf, Zen 3). Same arithmetic, same bits.
 final class CandidateArithmetic {
     let useInt: Bool
     let groupSize: Int
     let threads: Int
     /// Clip-searched weight scales (`--smooth-clip`) instead of absmax/7.
     let clip: Bool
-    private var input: [Float] = []  // x / s: fake-quantized in float mode, the integer kernels' source otherwise
+    private var input: UnsafeMutableBufferPointer<Float> = .init(start: nil, count: 0)  // x / s (fake-quantized in float mode)
     private var acts: QuantizedActivations?
     private var rows = 0
+    private var slots: [Int: UnsafeMutableBufferPointer<Float>] = [:]
 
     init(useInt: Bool, groupSize: Int, threads: Int, clip: Bool = false) {
         self.useInt = useInt
@@ -66,30 +73,67 @@ final class CandidateArithmetic {
         self.threads = threads
     }
 
-    func weights(_ w: [Float], rows n: Int, columns k: Int) throws -> CandidateWeights {
-        if useInt { return .int(try SmoothCandidate.intWeights(w, rows: n, columns: k, groupSize: groupSize, clip: clip)) }
-        var q = w
-        q.withUnsafeMutableBufferPointer { FakeQuant.weightsMinMax($0.baseAddress!, rows: n, columns: k, groupSize: groupSize, clip: clip) }
-        return .float(q, n: n, k: k)
+    deinit {
+        input.deallocate()
+        slots.values.forEach { $0.deallocate() }
+    }
+
+    private func storage(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        if let b = slots[slot], b.count >= count { return b.baseAddress! }
+        slots[slot]?.deallocate()
+        let b = UnsafeMutableBufferPointer<Float>.allocate(capacity: max(1, count))
+        slots[slot] = b
+        return b.baseAddress!
+    }
+
+    /// Qw(W · s): the columns of `w` ([n x k]) times `columnScales` (nil: as they are), quantized, kept
+    /// in storage `slot` (one slot per weight a candidate uses at the same time).
+    func weights(_ w: [Float], rows n: Int, columns k: Int, columnScales: [Float]? = nil, slot: Int = 0) throws -> CandidateWeights {
+        guard w.count == n * k, (columnScales?.count ?? k) == k else {
+            throw QQQError.invalidInput("smoothing: weight \(n)x\(k) (\(w.count) values) vs \(columnScales?.count ?? k) scales")
+        }
+        let dst = storage(slot, count: n * k)
+        let (useInt, groupSize, clip) = (self.useInt, self.groupSize, self.clip)
+        w.withUnsafeBufferPointer { wp in
+            let src = wp.baseAddress!
+            let scale = { (body: (UnsafePointer<Float>?) -> Void) in
+                if let columnScales { columnScales.withUnsafeBufferPointer { body($0.baseAddress!) } } else { body(nil) }
+            }
+            scale { sc in
+                GPTQ.parallelRows(n) { rs in
+                    for r in rs {
+                        let (s, d) = (src + r * k, dst + r * k)
+                        if let sc { for c in 0..<k { d[c] = s[c] * sc[c] } } else { d.update(from: s, count: k) }
+                        if !useInt { FakeQuant.weightsMinMax(d, rows: 1, columns: k, groupSize: groupSize, clip: clip) }
+                    }
+                }
+            }
+        }
+        if useInt { return .int(try SmoothCandidate.intWeights(dst, rows: n, columns: k, groupSize: groupSize, clip: clip)) }
+        return .float(dst, n: n, k: k)
     }
 
     /// Sets the input to x[r][c] / scales[c] for `rows` rows of `width`, then Qa per token.
     func setInput(_ x: UnsafePointer<Float>, rows: Int, width: Int, scales: [Float]) throws {
-        if input.count < rows * width { input = [Float](repeating: 0, count: rows * width) }
+        if input.count < rows * width {
+            input.deallocate()
+            input = .allocate(capacity: rows * width)
+        }
         self.rows = rows
-        try input.withUnsafeMutableBufferPointer { dst in
-            let d = dst.baseAddress!
-            scales.withUnsafeBufferPointer { sc in
-                for r in 0..<rows {
-                    for c in 0..<width { d[r * width + c] = x[r * width + c] / sc[c] }
+        let d = input.baseAddress!
+        let useInt = self.useInt
+        scales.withUnsafeBufferPointer { sc in
+            let s = sc.baseAddress!
+            parallelRanges(rows, threads: threads, minPerThread: 64) { rs in
+                for r in rs {
+                    for c in 0..<width { d[r * width + c] = x[r * width + c] / s[c] }
+                    if !useInt { FakeQuant.activationsPerToken(d + r * width, tokens: 1, channels: width) }
                 }
             }
-            if useInt {
-                if acts == nil || acts!.k != width || acts!.capacity < rows { acts = QuantizedActivations(capacity: rows, k: width) }
-                try acts!.quantize(d, m: rows, ldx: width, threads: threads)
-            } else {
-                FakeQuant.activationsPerToken(d, tokens: rows, channels: width)
-            }
+        }
+        if useInt {
+            if acts == nil || acts!.k != width || acts!.capacity < rows { acts = QuantizedActivations(capacity: rows, k: width) }
+            try acts!.quantize(d, m: rows, ldx: width, threads: threads)
         }
     }
 
@@ -99,12 +143,8 @@ final class CandidateArithmetic {
         case let .int(iw):
             try IntGemm.run(acts!, weights: iw, y: out, ldy: iw.n, threads: threads)
         case let .float(q, n, k):
-            input.withUnsafeBufferPointer { a in
-                q.withUnsafeBytes { b in
-                    Gemm.sgemm(m: rows, n: n, k: k, a: a.baseAddress!, lda: k, b: b.baseAddress!, ldb: k, bType: .f32, bLayout: .nk,
-                               c: out, ldc: n, threads: threads)
-                }
-            }
+            Gemm.sgemm(m: rows, n: n, k: k, a: input.baseAddress!, lda: k, b: UnsafeRawPointer(q), ldb: k, bType: .f32, bLayout: .nk,
+                       c: out, ldc: n, threads: threads)
         }
     }
 }

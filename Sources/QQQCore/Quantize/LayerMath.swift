@@ -65,8 +65,8 @@ final class LayerMath {
                     for (i, (p, n)) in [(qb.baseAddress!, qd), (kb.baseAddress!, kvd), (vb.baseAddress!, kvd)].enumerated() {
                         if let b = bias[i] { addBias(b, to: p, rows: tokens, ldy: n, count: n) }
                     }
-                    rope.apply(qb.baseAddress!, rows: tokens, ld: qd, heads: config.numHeads)
-                    rope.apply(kb.baseAddress!, rows: tokens, ld: kvd, heads: config.numKVHeads)
+                    rope.apply(qb.baseAddress!, rows: tokens, ld: qd, heads: config.numHeads, threads: threads)
+                    rope.apply(kb.baseAddress!, rows: tokens, ld: kvd, heads: config.numKVHeads, threads: threads)
                     attention.run(q: qb.baseAddress!, ldq: qd, k: kb.baseAddress!, v: vb.baseAddress!, ldkv: kvd,
                                   out: out, ldo: qd, tokens: tokens, threads: threads)
                 }
@@ -91,16 +91,23 @@ final class LayerMath {
     }
 }
 
-/// Σ (a - b)² over n floats, in Double.
-func squaredError(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int) -> Double {
-    var s = 0.0
-    var i = 0
-    while i < count {
-        let end = min(count, i + 4096)
-        var part: Float = 0
-        for j in i..<end { let d = a[j] - b[j]; part += d * d }
-        s += Double(part)
-        i = end
+/// Σ (a - b)² over n floats, in Double: fp32 partial sums of 4096-element chunks, added in order, so
+/// the value does not depend on `threads` (chunks are summed in parallel, then in sequence).
+func squaredError(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, count: Int, threads: Int = 1) -> Double {
+    let chunk = 4096
+    let chunks = (count + chunk - 1) / chunk
+    var parts = [Float](repeating: 0, count: chunks)
+    parts.withUnsafeMutableBufferPointer { pp in
+        let p = pp.baseAddress!
+        parallelRanges(chunks, threads: threads, minPerThread: 16) { cs in
+            for ci in cs {
+                var part: Float = 0
+                for j in (ci * chunk)..<min(count, (ci + 1) * chunk) { let d = a[j] - b[j]; part += d * d }
+                p[ci] = part
+            }
+        }
     }
+    var s = 0.0
+    for part in parts { s += Double(part) }
     return s
 }

@@ -81,9 +81,7 @@ public struct LayerSmoother {
         let arith = CandidateArithmetic(useInt: useInt, groupSize: options.groupSize, threads: math.threads, clip: options.smoothClip)
         let timer = StageTimer.shared
         let qkv = try search(name: "qkv", input: a1, channels: h) { sc in
-            var ws = [L.w[0], L.w[1], L.w[2]]
-            for (m, n) in [(0, qd), (1, kvd), (2, kvd)] { try SmoothFold.scaleColumns(&ws[m], rows: n, columns: h, by: sc) }
-            let wq = try [(0, qd), (1, kvd), (2, kvd)].map { try arith.weights(ws[$0.0], rows: $0.1, columns: h) }
+            let wq = try [(0, qd), (1, kvd), (2, kvd)].map { try arith.weights(L.w[$0.0], rows: $0.1, columns: h, columnScales: sc, slot: $0.0) }
             var loss = 0.0
             for w in 0..<qkvWindows {
                 try a1.withUnsafeBufferPointer { try arith.setInput($0.baseAddress! + w * t * h, rows: t, width: h, scales: sc) }
@@ -91,7 +89,7 @@ public struct LayerSmoother {
                     try math.attention(bias: L.bias, out: o.baseAddress!) { q, k, v in
                         try arith.apply(wq[0], out: q); try arith.apply(wq[1], out: k); try arith.apply(wq[2], out: v)
                     }
-                    attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd) }
+                    attnOut.withUnsafeBufferPointer { y in loss += squaredError(o.baseAddress!, y.baseAddress! + w * t * qd, count: t * qd, threads: math.threads) }
                 }
             }
             return loss / Double(qkvWindows * t)
@@ -129,13 +127,9 @@ public struct LayerSmoother {
         var upScratch = [Float](repeating: 0, count: sub * inter)
         var subOut = [Float](repeating: 0, count: sub * max(h, inter))
         let ug = try search(name: "gate/up", input: a2, channels: h) { sc in
-            var wg = L.w[4], wu = L.w[5]
-            try timer.measure("smoothing: scale weights") {
-                try SmoothFold.scaleColumns(&wg, rows: inter, columns: h, by: sc)
-                try SmoothFold.scaleColumns(&wu, rows: inter, columns: h, by: sc)
-            }
             let (gq, uq) = try timer.measure("smoothing: candidate weights") {
-                (try arith.weights(wg, rows: inter, columns: h), try arith.weights(wu, rows: inter, columns: h))
+                (try arith.weights(L.w[4], rows: inter, columns: h, columnScales: sc, slot: 4),
+                 try arith.weights(L.w[5], rows: inter, columns: h, columnScales: sc, slot: 5))
             }
             try timer.measure("smoothing: candidate inputs") {
                 try a2Sub.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: sub, width: h, scales: sc) }
@@ -150,7 +144,7 @@ public struct LayerSmoother {
                     timer.measure("smoothing: silu") { subMath.siluMul(gate: o.baseAddress!, up: u.baseAddress!) }
                 }
                 timer.measure("smoothing: loss") {
-                    a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter) }
+                    a3Sub.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: sub * inter, threads: math.threads) }
                 }
             }
             return loss / Double(sub)
@@ -178,15 +172,13 @@ public struct LayerSmoother {
     /// columns of `weight` ([rows x columns]) times `scales`, the `input` rows over them, against `target`.
     private func linearLoss(_ arith: CandidateArithmetic, weight: [Float], rows: Int, columns: Int, input: [Float],
                             target: [Float], scales: [Float], out: inout [Float]) throws -> Double {
-        var w = weight
-        try SmoothFold.scaleColumns(&w, rows: rows, columns: columns, by: scales)
-        let wq = try arith.weights(w, rows: rows, columns: columns)
+        let wq = try arith.weights(weight, rows: rows, columns: columns, columnScales: scales, slot: 6)
         let tokens = input.count / columns
         try input.withUnsafeBufferPointer { try arith.setInput($0.baseAddress!, rows: tokens, width: columns, scales: scales) }
         var loss = 0.0
         try out.withUnsafeMutableBufferPointer { o in
             try arith.apply(wq, out: o.baseAddress!)
-            target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: tokens * rows) }
+            target.withUnsafeBufferPointer { y in loss = squaredError(o.baseAddress!, y.baseAddress!, count: tokens * rows, threads: math.threads) }
         }
         return loss / Double(tokens)
     }

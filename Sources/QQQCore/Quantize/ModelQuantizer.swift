@@ -134,6 +134,14 @@ public final class ModelQuantizer {
         let gptqOptions = GPTQOptions(groupSize: options.groupSize, actOrder: options.actOrder, staticGroups: true,
                                       percDamp: options.percDamp, blockSize: options.blockSize, mse: options.mse)
         var stageTotals: [String: Double] = [:]
+        // fp16 round trips of down_proj's inputs (3 M values per window), split across the threads.
+        let threads = options.threads
+        func toF16(_ src: UnsafePointer<Float>, _ dst: UnsafeMutableRawPointer, count: Int) {
+            parallelElements(count, threads: threads) { off, n in VectorOps.f32ToF16(src + off, dst + 2 * off, count: n) }
+        }
+        func toF32(_ src: UnsafeRawPointer, _ dst: UnsafeMutablePointer<Float>, count: Int) {
+            parallelElements(count, threads: threads) { off, n in VectorOps.f16ToF32(src + 2 * off, dst + off, count: n) }
+        }
         let layerClock = Stopwatch()
 
         for li in 0..<c.numLayers {
@@ -240,7 +248,7 @@ public final class ModelQuantizer {
                 for w in 0..<n {
                     try proj.withUnsafeMutableBufferPointer { p in
                         try ops[3]!.apply(attn + w * t * qd, math: math, out: p.baseAddress!)
-                        addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
+                        addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: options.threads)
                     }
                     if let hGU {
                         xn.withUnsafeMutableBufferPointer { b in math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!) }
@@ -269,8 +277,8 @@ public final class ModelQuantizer {
                                     try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
                                     // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
-                                    fp16Safe[w] = maxMagnitude(a.baseAddress!, count: t * inter) < 65000
-                                    if cacheDown && fp16Safe[w] { VectorOps.f32ToF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
+                                    fp16Safe[w] = maxMagnitude(a.baseAddress!, count: t * inter, threads: options.threads) < 65000
+                                    if cacheDown && fp16Safe[w] { toF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
                                 }
                             }
                         }
@@ -287,25 +295,25 @@ public final class ModelQuantizer {
                         try up.withUnsafeMutableBufferPointer { u in
                             try act.withUnsafeMutableBufferPointer { a in
                                 if cacheDown && fp16Safe[w] {
-                                    VectorOps.f16ToF32(downInputs + w * t * inter, a.baseAddress!, count: t * inter)
+                                    toF32(downInputs + w * t * inter, a.baseAddress!, count: t * inter)
                                 } else {
                                     math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!)
                                     try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     if fp16Safe[w] {  // the same values the cache would have held
-                                        VectorOps.f32ToF16(a.baseAddress!, u.baseAddress!, count: t * inter)
-                                        VectorOps.f16ToF32(u.baseAddress!, a.baseAddress!, count: t * inter)
+                                        toF16(a.baseAddress!, u.baseAddress!, count: t * inter)
+                                        toF32(u.baseAddress!, a.baseAddress!, count: t * inter)
                                     }
                                 }
                                 try proj.withUnsafeMutableBufferPointer { p in
                                     try ops[6]!.apply(a.baseAddress!, math: math, out: p.baseAddress!)
-                                    addInPlace(x + w * t * h, p.baseAddress!, count: t * h)
+                                    addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: options.threads)
                                 }
                             }
                         }
                     }
                 }
               }
-              if !allFinite(x, count: n * t * h), let i = (0..<(n * t * h)).first(where: { !x[$0].isFinite }) {
+              if !allFinite(x, count: n * t * h, threads: options.threads), let i = (0..<(n * t * h)).first(where: { !x[$0].isFinite }) {
                   throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
               }
             }

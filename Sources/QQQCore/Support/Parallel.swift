@@ -41,3 +41,9 @@ private final class TaskCounter: @unchecked Sendable {
         return v
     }
 }
+
+/// An elementwise pass over `count` values of a window-sized buffer, split across workers in contiguous
+/// ranges (at least 64 Ki values each, so small buffers stay on the calling thread).
+func parallelElements(_ count: Int, threads: Int, _ body: (_ offset: Int, _ count: Int) -> Void) {
+    parallelRanges(count, threads: threads, minPerThread: 1 << 16) { r in body(r.lowerBound, r.count) }
+}
