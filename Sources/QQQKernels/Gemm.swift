@@ -130,11 +130,10 @@ extension Gemm {
         let bounds = (0...chunks).map { w -> Int in
             w == chunks ? n : min(n, Int((Double(n) * (Double(w) / Double(chunks)).squareRoot() / Double(nr)).rounded()) * nr)
         }
-        IntKernels.parallelDynamic(chunks, align: 1, threads: workers, perWorker: chunks) { lo, hi in
-            for w in lo..<hi where bounds[w] < bounds[w + 1] {
-                pool.withBuffer { s in
-                    qqq_ssyrk_upper(p, Int64(n), Int64(k), x, Int64(ldx), Int64(bounds[w]), Int64(bounds[w + 1]), c, Int64(ldc), s)
-                }
+        WorkSplit.tasks(chunks, threads: workers) { w, _ in
+            guard bounds[w] < bounds[w + 1] else { return }
+            pool.withBuffer { s in
+                qqq_ssyrk_upper(p, Int64(n), Int64(k), x, Int64(ldx), Int64(bounds[w]), Int64(bounds[w + 1]), c, Int64(ldc), s)
             }
         }
     }

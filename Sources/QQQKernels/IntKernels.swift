@@ -39,31 +39,39 @@ public enum IntKernels {
     }
 }
 
-extension IntKernels {
+/// Work split across threads, shared by the kernels and the core library.
+public enum WorkSplit {
+    /// Runs `tasks` independent tasks on up to `threads` workers, handed out in order one at a time
+    /// (a worker that finishes early takes the next); `body(task, worker)` gets a worker index for
+    /// per-worker scratch.
+    public static func tasks(_ tasks: Int, threads: Int, _ body: (Int, Int) -> Void) {
+        guard tasks > 0 else { return }
+        let workers = max(1, min(threads, tasks))
+        if workers == 1 { for t in 0..<tasks { body(t, 0) }; return }
+        let next = TaskCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            while true {
+                let t = next.take()
+                if t >= tasks { break }
+                body(t, w)
+            }
+        }
+    }
+
     /// Splits 0..<count into about `perWorker` chunks per worker (multiples of `align`, the last
-    /// shorter), handed out one at a time: a worker that finishes early takes the next chunk. With
-    /// static halves, a late-woken or slowed thread left the other idle for ~6% of a calibration's
-    /// integer GEMM time (perf, Zen 3). Each element is still computed by exactly one call.
-    public static func parallelDynamic(_ count: Int, align: Int, threads: Int, perWorker: Int = 4,
-                                       _ body: (Int, Int) -> Void) {
+    /// shorter), handed out as `tasks`. With static halves, a late-woken or slowed thread left the
+    /// other idle for ~6% of a calibration's integer GEMM time (perf, Zen 3).
+    public static func chunks(_ count: Int, align: Int, threads: Int, perWorker: Int = 4, _ body: (Int, Int) -> Void) {
         let units = (count + align - 1) / align
         let workers = max(1, min(threads, units))
         if workers == 1 { if count > 0 { body(0, count) }; return }
         let chunk = max(1, (units + workers * perWorker - 1) / (workers * perWorker)) * align
-        let chunks = (count + chunk - 1) / chunk
-        let next = ChunkCounter()
-        DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while true {
-                let i = next.take()
-                if i >= chunks { break }
-                body(i * chunk, min(count, (i + 1) * chunk))
-            }
-        }
+        tasks((count + chunk - 1) / chunk, threads: workers) { i, _ in body(i * chunk, min(count, (i + 1) * chunk)) }
     }
 }
 
-/// The next chunk index of `parallelDynamic` (a lock per chunk: chunks are milliseconds long).
-final class ChunkCounter: @unchecked Sendable {
+/// The next task index of `WorkSplit.tasks` (a lock per task: tasks are milliseconds long).
+private final class TaskCounter: @unchecked Sendable {
     private var value = 0
     private let lock = NSLock()
     func take() -> Int {

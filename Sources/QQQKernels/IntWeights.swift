@@ -125,7 +125,7 @@ public enum IntGemm {
                     // Many tokens: chunks of whole 8-output strips, handed out dynamically (each output
                     // pair's sum is exact, so any split gives the same bits). One token: static halves.
                     let split = m >= 16 ? { (body: (Int, Int) -> Void) in
-                        IntKernels.parallelDynamic(w.pairs, align: 4, threads: workers, body)
+                        WorkSplit.chunks(w.pairs, align: 4, threads: workers, body)
                     } : { (body: (Int, Int) -> Void) in IntKernels.parallel(w.pairs, threads: workers, body) }
                     split { p0, p1 in
                         qqq_int_gemm(p, format, Int64(m), Int64(k), x.a, x.ua, Int64(k), x.sigma, w.packed,

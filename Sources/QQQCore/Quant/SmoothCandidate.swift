@@ -94,12 +94,10 @@ final class CandidateArithmetic {
         }
         let dst = storage(slot, count: n * k)
         let (useInt, groupSize, clip) = (self.useInt, self.groupSize, self.clip)
+        let scales = columnScales ?? []
         w.withUnsafeBufferPointer { wp in
-            let src = wp.baseAddress!
-            let scale = { (body: (UnsafePointer<Float>?) -> Void) in
-                if let columnScales { columnScales.withUnsafeBufferPointer { body($0.baseAddress!) } } else { body(nil) }
-            }
-            scale { sc in
+            scales.withUnsafeBufferPointer { sp in
+                let (src, sc) = (wp.baseAddress!, sp.isEmpty ? nil : sp.baseAddress)  // nil: no scales
                 GPTQ.parallelRows(n) { rs in
                     for r in rs {
                         let (s, d) = (src + r * k, dst + r * k)

@@ -248,7 +248,7 @@ public final class ModelQuantizer {
                 for w in 0..<n {
                     try proj.withUnsafeMutableBufferPointer { p in
                         try ops[3]!.apply(attn + w * t * qd, math: math, out: p.baseAddress!)
-                        addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: options.threads)
+                        addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: threads)
                     }
                     if let hGU {
                         xn.withUnsafeMutableBufferPointer { b in math.rmsNorm(x + w * t * h, weight: L.ln2, out: b.baseAddress!) }
@@ -277,7 +277,7 @@ public final class ModelQuantizer {
                                     try swiglu(b.baseAddress!, up: u.baseAddress!, out: a.baseAddress!)
                                     timed("hessian") { hD.add(x: a.baseAddress!, tokens: t) }
                                     // fp16 holds |x| < 65504; a window beyond it is recomputed instead.
-                                    fp16Safe[w] = maxMagnitude(a.baseAddress!, count: t * inter, threads: options.threads) < 65000
+                                    fp16Safe[w] = maxMagnitude(a.baseAddress!, count: t * inter, threads: threads) < 65000
                                     if cacheDown && fp16Safe[w] { toF16(a.baseAddress!, downInputs + w * t * inter, count: t * inter) }
                                 }
                             }
@@ -306,14 +306,14 @@ public final class ModelQuantizer {
                                 }
                                 try proj.withUnsafeMutableBufferPointer { p in
                                     try ops[6]!.apply(a.baseAddress!, math: math, out: p.baseAddress!)
-                                    addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: options.threads)
+                                    addInPlace(x + w * t * h, p.baseAddress!, count: t * h, threads: threads)
                                 }
                             }
                         }
                     }
                 }
               }
-              if !allFinite(x, count: n * t * h, threads: options.threads), let i = (0..<(n * t * h)).first(where: { !x[$0].isFinite }) {
+              if !allFinite(x, count: n * t * h, threads: threads), let i = (0..<(n * t * h)).first(where: { !x[$0].isFinite }) {
                   throw QQQError.numerical("layer \(li) produced a non-finite activation (window \(i / (t * h))): the quantized model would be unusable")
               }
             }

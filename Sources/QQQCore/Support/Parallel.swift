@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import QQQKernels
 
 /// Splits 0..<count into at most `threads` contiguous ranges run with concurrentPerform
 /// (inline when one thread suffices, so small work does not pay for waking the pool).
@@ -18,28 +19,7 @@ func parallelRanges(_ count: Int, threads: Int, minPerThread: Int = 1, _ body: (
 /// Runs `tasks` independent tasks on `threads` workers, handing them out in order (callers put the
 /// most expensive first). `body(task, worker)` gets a worker index for per-worker scratch.
 func parallelTasks(_ tasks: Int, threads: Int, _ body: (Int, Int) -> Void) {
-    guard tasks > 0 else { return }
-    let workers = max(1, min(threads, tasks))
-    if workers == 1 { for t in 0..<tasks { body(t, 0) }; return }
-    let counter = TaskCounter()
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
-        while true {
-            let t = counter.next()
-            if t >= tasks { break }
-            body(t, w)
-        }
-    }
-}
-
-private final class TaskCounter: @unchecked Sendable {
-    private var value = 0
-    private let lock = NSLock()
-    func next() -> Int {
-        lock.lock(); defer { lock.unlock() }
-        let v = value
-        value += 1
-        return v
-    }
+    WorkSplit.tasks(tasks, threads: threads, body)
 }
 
 /// An elementwise pass over `count` values of a window-sized buffer, split across workers in contiguous
