@@ -43,7 +43,7 @@ struct QuantizeCLITests {
     @Test(arguments: [["--group-size", "128"], ["--group-size", "-1"], ["--no-smooth"], ["--no-gptq", "--no-smooth"],
                       ["--group-size", "-1", "--smooth-tokens", "40", "--smooth-search", "full"],
                       ["--forward-kernels", "float"], ["--smooth-vo", "mha"], ["--group-size", "-1", "--smooth-clip"],
-                      ["--group-size", "-1", "--no-smooth-clip"]])
+                      ["--group-size", "-1", "--no-smooth-clip"], ["--rotate"], ["--rotate", "--no-smooth", "--group-size", "-1"]])
     func quantizesAndEvaluates(flags: [String]) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -69,6 +69,15 @@ struct QuantizeCLITests {
         #expect(options?["smoothClip"] as? Bool == (flags.contains("--smooth-clip") || (clipByDefault && !flags.contains("--no-smooth-clip"))))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("tokenizer.json").path))
         #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("quantize-report.json").path))
+        // A rotated model has its own (rotated) lm_head beside the rotated embeddings, and all-ones norms.
+        let rotated = flags.contains("--rotate")
+        #expect((q["meta"] as? [String: Any])?["rotation"] as? Bool == rotated)
+        if rotated {
+            #expect(config["tie_word_embeddings"] as? Bool == false)
+            let weights = try Checkpoint(directory: out.path)
+            #expect(weights.contains("lm_head.weight"))
+            #expect(try weights.tensor("model.norm.weight").toFloat32().allSatisfy { $0 == 1 })
+        }
         // No temporary folder is left beside the output.
         let leftovers = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.contains(".tmp-") }
         #expect(leftovers.isEmpty)
@@ -130,6 +139,13 @@ struct QuantizeCLITests {
         try expectFailure(["multiple of 32"]) { dir, out in
             let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"), hidden: 48)
             return ["quantize", model.path, "-o", out.path, "--calib", try Self.calibration(dir).path]
+        }
+    }
+
+    @Test func rotationNeedsAPowerOfTwoHeadDim() throws {
+        try expectFailure(["--rotate", "head_dim 24", "power of two"]) { dir, out in
+            let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"), hidden: 96)
+            return ["quantize", model.path, "-o", out.path, "--calib", try Self.calibration(dir).path, "--rotate"]
         }
     }
 

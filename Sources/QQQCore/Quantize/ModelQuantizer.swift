@@ -82,6 +82,8 @@ public final class ModelQuantizer {
     public func run(outputDirectory: String, force: Bool, progress: ((Progress) -> Void)? = nil,
                     log: ((String) -> Void)? = nil) throws -> QuantizeReport {
         let total = Stopwatch()
+        // Checked before any work: the sizes the rotation can reach (hidden size, power-of-two head_dim).
+        let rotation = options.rotate ? try LayerWeights.rotation(for: config, seed: options.seed) : nil
         let output = try StagedOutputFolder(path: outputDirectory, force: force)
         // Every parallel loop (GEMMs, Hessians, GPTQ rows) honours --threads.
         Gemm.defaultThreads = options.threads
@@ -112,16 +114,35 @@ public final class ModelQuantizer {
         let downInputs = UnsafeMutablePointer<UInt16>.allocate(capacity: cacheDown ? n * t * inter : 0)
         defer { x.deallocate(); attn.deallocate(); downInputs.deallocate() }
         let embed = try checkpoint.tensor("model.embed_tokens.weight", shape: [c.vocabSize, h])
+        // The rotated embedding table, rounded to fp16 as it is written, so that the calibration windows
+        // start from the values the deployed model reads.
+        var rotatedEmbed: [UInt16] = []
+        if let rotation {
+            var table = try embed.toFloat32()
+            table.withUnsafeMutableBufferPointer { rotation.rotateRows($0.baseAddress!, rows: c.vocabSize, ld: h, threads: options.threads) }
+            rotatedEmbed = [UInt16](repeating: 0, count: table.count)
+            table.withUnsafeBufferPointer { src in
+                rotatedEmbed.withUnsafeMutableBytes { dst in VectorOps.f32ToF16(src.baseAddress!, dst.baseAddress!, count: src.count) }
+            }
+        }
         for i in 0..<(n * t) {
             let id = Int(calib.tokens[i])
             guard id >= 0 && id < c.vocabSize else { throw QQQError.invalidInput("calibration token id \(id) outside the vocabulary") }
-            try embed.copyFloat32(into: x + i * h, elementOffset: id * h, count: h)
+            if rotation != nil {
+                rotatedEmbed.withUnsafeBytes { VectorOps.f16ToF32($0.baseAddress! + 2 * id * h, x + i * h, count: h) }
+            } else {
+                try embed.copyFloat32(into: x + i * h, elementOffset: id * h, count: h)
+            }
         }
 
         // Packed layers are spilled to the scratch folder as they come (not held in memory).
         var writer = try SafetensorsWriter(spillFolder: output.scratch.path)
         // Stored as fp16; an fp16 source is copied as it is (no fp32 copy of the whole table).
-        if embed.dtype == .f16 {
+        if rotation != nil {
+            try writer.add(name: "model.embed_tokens.weight", dtype: .f16, shape: [c.vocabSize, h],
+                           bytes: rotatedEmbed.withUnsafeBytes { Data($0) })
+            rotatedEmbed = []
+        } else if embed.dtype == .f16 {
             try writer.add(name: "model.embed_tokens.weight", dtype: .f16, shape: [c.vocabSize, h], bytes: Data(embed.rawBuffer))
         } else {
             try writer.add(name: "model.embed_tokens.weight", floats: embed.toFloat32(), shape: [c.vocabSize, h], as: .f16)
@@ -170,6 +191,9 @@ public final class ModelQuantizer {
                 return r
             }
 
+            if let rotation {
+                try timed("rotation") { try L.rotate(rotation, config: c, threads: options.threads) }
+            }
             if options.smooth {
                 announce("smoothing search")
                 let windows = (0..<min(options.smoothSamples, n)).map { UnsafePointer(x + $0 * t * h) }
@@ -330,8 +354,21 @@ public final class ModelQuantizer {
                 log?("profile after layer \(li + 1): " + StageTimer.shared.report.map { String(format: "%@ %.2f s", $0.0 as NSString, $0.1) }.joined(separator: ", "))
             }
         }
-        try writer.add(name: "model.norm.weight", floats: checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32(), shape: [h], as: .f16)
-        if !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {
+        if let rotation {
+            // lm_head := lm_head · diag(final norm) · Q (from the embeddings when they are tied); norm := 1.
+            let g = try checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32()
+            let source = !c.tieWordEmbeddings && checkpoint.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"
+            var head = try checkpoint.tensor(source, shape: [c.vocabSize, h]).toFloat32()
+            head.withUnsafeMutableBufferPointer { m in
+                for r in 0..<c.vocabSize { for col in 0..<h { m[r * h + col] *= g[col] } }
+                rotation.rotateRows(m.baseAddress!, rows: c.vocabSize, ld: h, threads: options.threads)
+            }
+            try writer.add(name: "model.norm.weight", floats: [Float](repeating: 1, count: h), shape: [h], as: .f16)
+            try writer.add(name: "lm_head.weight", floats: head, shape: [c.vocabSize, h], as: .f16)
+        } else {
+            try writer.add(name: "model.norm.weight", floats: checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32(), shape: [h], as: .f16)
+        }
+        if rotation == nil, !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {
             try writer.add(name: "lm_head.weight", floats: checkpoint.tensor("lm_head.weight", shape: [c.vocabSize, h]).toFloat32(),
                            shape: [c.vocabSize, h], as: .f16)
         }
@@ -344,7 +381,7 @@ public final class ModelQuantizer {
         try output.copyPresent(StagedOutputFolder.tokenizerFiles, from: modelDirectory)
         report.sizeBeforeBytes = checkpoint.files.reduce(0) { $0 + $1.file.bytes.count }
         report.sizeAfterBytes = sizeAfter
-        let quantizedBytes = report.layers.count > 0 ? sizeAfter - (c.vocabSize * h * 2) * (c.tieWordEmbeddings ? 1 : 2) : 0
+        let quantizedBytes = report.layers.count > 0 ? sizeAfter - (c.vocabSize * h * 2) * (c.tieWordEmbeddings && !options.rotate ? 1 : 2) : 0
         report.bitsPerWeight = Double(quantizedBytes * 8) / Double(max(1, report.quantizedWeights))
         report.totalSeconds = total.seconds
         report.peakRSSBytes = MemoryUsage.peakResidentBytes ?? 0
@@ -362,12 +399,13 @@ public final class ModelQuantizer {
         let o = options
         let optionsJSON = try JSONSerialization.jsonObject(with: JSONEncoder().encode(o))
         object["torch_dtype"] = "float16"
+        if o.rotate { object["tie_word_embeddings"] = false }  // a rotated lm_head is written beside the rotated table
         object["quantization_config"] = [
             "quant_method": "qqq", "wbits": 4, "group_size": o.groupSize,
             "checkpoint_format": "qqq-cpu: <linear>.qweight U8 [N, K/2] signed int4 (even k low nibble), .s_channel F32 [N], .s_group F16 [N, ceil(K/128)]",
             "meta": ["quantizer": [Self.version], "options": optionsJSON, "calibration": calibration.source,
                      "nsamples": calibration.nsamples, "seqlen": calibration.seqlen, "seed": calibration.seed,
-                     "smoothing": o.smooth, "gptq": o.gptq] as [String: Any],
+                     "smoothing": o.smooth, "gptq": o.gptq, "rotation": o.rotate] as [String: Any],
         ] as [String: Any]
         let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
         try data.write(to: url)

@@ -6,6 +6,10 @@ public struct QuantizeOptions: Codable, Sendable {
     public var nsamples: Int = 128
     public var seqlen: Int = 2048
     public var seed: UInt64 = 0
+    /// Offline Hadamard rotation of the residual stream and of each head's v→o path before smoothing
+    /// and GPTQ (QQQ-METHOD §3; the reference's `--rotation`): norms fused into the linears that read
+    /// them, the embeddings untied (a rotated table and a rotated lm_head are written).
+    public var rotate: Bool = false
     /// Adaptive smoothing (QQQ-METHOD §2).
     public var smooth: Bool = true
     /// Windows the smoothing search runs on (the reference uses its first batch of 8).

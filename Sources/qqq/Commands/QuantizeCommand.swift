@@ -16,6 +16,7 @@ enum QuantizeCommand: Command {
             OptionSpec(name: "seqlen", valueName: "n", help: "Tokens per calibration window.", defaultValue: "2048"),
             OptionSpec(name: "seed", valueName: "n", help: "Seed of the window sampling (Python random compatible).", defaultValue: "0"),
             OptionSpec(name: "no-smooth", help: "Skip adaptive smoothing (GPTQ only)."),
+            OptionSpec(name: "rotate", help: "Rotate the residual stream by a seeded Hadamard matrix (and each head's v→o path) before smoothing and GPTQ, as the reference's --rotation: outliers spread over all channels; norms are fused into the linears and the embeddings untied (a separate lm_head is written)."),
             OptionSpec(name: "smooth-nsamples", valueName: "n", help: "Windows the smoothing search runs on (the reference uses 8).", defaultValue: "4"),
             OptionSpec(name: "smooth-tokens", valueName: "n", help: "Tokens each threshold candidate is evaluated on: q/k/v on whole windows, MLP groups on a strided subset; 0 = every token of the windows (the reference).", defaultValue: "4096"),
             OptionSpec(name: "smooth-search", valueName: "mode", help: "coarse (every 8th threshold, then the full grid around the best) or full (the reference's grid).",
@@ -55,6 +56,7 @@ enum QuantizeCommand: Command {
         o.seqlen = try args.int("seqlen", range: 2...1_048_576) ?? 2048
         o.seed = UInt64(try args.int("seed", range: 0...Int.max) ?? 0)
         o.smooth = !args.flag("no-smooth")
+        o.rotate = args.flag("rotate")
         o.smoothSamples = try args.int("smooth-nsamples", range: 1...1024) ?? 4
         o.smoothTokens = try args.int("smooth-tokens", range: 0...Int(Int32.max)) ?? 4096
         o.smoothSearch = try args.choice("smooth-search", ["coarse", "full"]) ?? "coarse"
