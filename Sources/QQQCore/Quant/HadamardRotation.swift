@@ -28,6 +28,23 @@ enum Hadamard {
         return nil
     }
 
+    /// x := H x for the Sylvester Hadamard H of order n (a power of two, natural order), unnormalized.
+    static func walshHadamard(_ x: UnsafeMutablePointer<Double>, count n: Int) {
+        var len = 1
+        while len < n {
+            var i = 0
+            while i < n {
+                for j in i..<(i + len) {
+                    let a = x[j], b = x[j + len]
+                    x[j] = a + b
+                    x[j + len] = a - b
+                }
+                i += 2 * len
+            }
+            len *= 2
+        }
+    }
+
     static func isPrime(_ q: Int) -> Bool {
         guard q >= 2 else { return false }
         var d = 2
@@ -111,23 +128,8 @@ public struct HadamardRotation: Sendable {
     public func apply(_ u: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         let n = size
         for i in 0..<n { u[i] *= signs[i] }
-        // H_S on each of the K rows of length S (Sylvester, natural order).
-        var len = 1
-        while len < s {
-            for r in 0..<k {
-                let row = u + r * s
-                var i = 0
-                while i < s {
-                    for j in i..<(i + len) {
-                        let a = row[j], b = row[j + len]
-                        row[j] = a + b
-                        row[j + len] = a - b
-                    }
-                    i += 2 * len
-                }
-            }
-            len *= 2
-        }
+        // H_S on each of the K rows of length S.
+        for r in 0..<k { Hadamard.walshHadamard(u + r * s, count: s) }
         // H_K across the rows: out[a][b] = Σ_c H_K[a][c] u[c][b].
         let norm = 1 / Double(n).squareRoot()
         if k == 1 {

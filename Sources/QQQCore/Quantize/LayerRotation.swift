@@ -64,15 +64,7 @@ extension LayerWeights {
     static func sylvester(_ x: UnsafeMutablePointer<Float>, count n: Int) {
         var t = [Double](repeating: 0, count: n)
         for i in 0..<n { t[i] = Double(x[i]) }
-        var len = 1
-        while len < n {
-            var i = 0
-            while i < n {
-                for j in i..<(i + len) { let a = t[j], b = t[j + len]; t[j] = a + b; t[j + len] = a - b }
-                i += 2 * len
-            }
-            len *= 2
-        }
+        t.withUnsafeMutableBufferPointer { Hadamard.walshHadamard($0.baseAddress!, count: n) }
         let norm = 1 / Double(n).squareRoot()
         for i in 0..<n { x[i] = Float(t[i] * norm) }
     }
