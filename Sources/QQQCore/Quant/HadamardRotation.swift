@@ -121,9 +121,6 @@ public struct HadamardRotation: Sendable {
         signs = (0..<n).map { _ in rng.next() >> 63 == 0 ? 1 : -1 }
     }
 
-    /// Doubles of scratch `apply` needs.
-    public var scratchCount: Int { size }
-
     /// u := T(u) in place.
     public func apply(_ u: UnsafeMutablePointer<Double>, scratch: UnsafeMutablePointer<Double>) {
         let n = size
@@ -149,15 +146,21 @@ public struct HadamardRotation: Sendable {
         for i in 0..<n { u[i] = scratch[i] * norm }
     }
 
-    /// Every row of the row-major [rows][size] matrix m (row stride ld) replaced by T(row).
-    public func rotateRows(_ m: UnsafeMutablePointer<Float>, rows: Int, ld: Int, threads: Int) {
+    /// Every row of the row-major [rows][size] matrix m (row stride ld) replaced by T(row ⊙ columnScales):
+    /// the scales fuse an RMSNorm weight into the linear that reads it (W diag(g) Q).
+    public func rotateRows(_ m: UnsafeMutablePointer<Float>, rows: Int, ld: Int, columnScales: [Float]? = nil, threads: Int) {
         let n = size
+        precondition(columnScales.map { $0.count == n } ?? true, "one scale per column")
         parallelRanges(rows, threads: threads, minPerThread: 16) { range in
             let buf = UnsafeMutablePointer<Double>.allocate(capacity: 2 * n)
             defer { buf.deallocate() }
             for r in range {
                 let row = m + r * ld
-                for i in 0..<n { buf[i] = Double(row[i]) }
+                if let g = columnScales {
+                    for i in 0..<n { buf[i] = Double(row[i] * g[i]) }
+                } else {
+                    for i in 0..<n { buf[i] = Double(row[i]) }
+                }
                 apply(buf, scratch: buf + n)
                 for i in 0..<n { row[i] = Float(buf[i]) }
             }

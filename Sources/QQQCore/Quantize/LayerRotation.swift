@@ -20,16 +20,14 @@ extension LayerWeights {
         }
     }
 
-    mutating func rotate(_ rotation: HadamardRotation, config c: ModelConfig, threads: Int) throws {
+    mutating func rotate(_ rotation: HadamardRotation, config c: ModelConfig, threads: Int) {
         let h = c.hiddenSize, d = c.headDim
         precondition(rotation.size == h && d & (d - 1) == 0, "rotation built for another model")
         for (norm, js) in [(\LayerWeights.ln1, [Self.q, Self.k, Self.v]), (\LayerWeights.ln2, [Self.gate, Self.up])] {
             let g = self[keyPath: norm]
             for j in js {
-                let n = shapes[j].n
                 w[j].withUnsafeMutableBufferPointer { m in
-                    for r in 0..<n { for col in 0..<h { m[r * h + col] *= g[col] } }
-                    rotation.rotateRows(m.baseAddress!, rows: n, ld: h, threads: threads)
+                    rotation.rotateRows(m.baseAddress!, rows: shapes[j].n, ld: h, columnScales: g, threads: threads)
                 }
             }
             self[keyPath: norm] = [Float](repeating: 1, count: h)
@@ -37,35 +35,34 @@ extension LayerWeights {
         for j in [Self.o, Self.down] {
             w[j].withUnsafeMutableBufferPointer { m in rotation.rotateColumns(m.baseAddress!, cols: shapes[j].k, threads: threads) }
         }
-        // v→o: H on each KV head's block of v_proj rows (column by column) and bias, H on each query
-        // head's block of o_proj columns (row by row).
-        let kv = c.numKVHeads
+        // v→o: H on each KV head's block of v_proj rows (column by column, stride h) and bias, H on each
+        // query head's block of o_proj columns (row by row).
+        let scratch = UnsafeMutablePointer<Double>.allocate(capacity: d)
+        defer { scratch.deallocate() }
         w[Self.v].withUnsafeMutableBufferPointer { m in
-            let buf = UnsafeMutablePointer<Float>.allocate(capacity: d)
-            defer { buf.deallocate() }
-            for g in 0..<kv {
-                for col in 0..<h {
-                    for i in 0..<d { buf[i] = m[(g * d + i) * h + col] }
-                    Self.sylvester(buf, count: d)
-                    for i in 0..<d { m[(g * d + i) * h + col] = buf[i] }
-                }
+            for g in 0..<c.numKVHeads {
+                for col in 0..<h { Self.sylvester(m.baseAddress! + g * d * h + col, stride: h, count: d, scratch: scratch) }
             }
         }
         if bias[Self.v] != nil {
-            bias[Self.v]!.withUnsafeMutableBufferPointer { b in for g in 0..<kv { Self.sylvester(b.baseAddress! + g * d, count: d) } }
+            bias[Self.v]!.withUnsafeMutableBufferPointer { b in
+                for g in 0..<c.numKVHeads { Self.sylvester(b.baseAddress! + g * d, stride: 1, count: d, scratch: scratch) }
+            }
         }
         let qd = shapes[Self.o].k
         w[Self.o].withUnsafeMutableBufferPointer { m in
-            for r in 0..<h { for head in 0..<(qd / d) { Self.sylvester(m.baseAddress! + r * qd + head * d, count: d) } }
+            for r in 0..<h {
+                for head in 0..<(qd / d) { Self.sylvester(m.baseAddress! + r * qd + head * d, stride: 1, count: d, scratch: scratch) }
+            }
         }
     }
 
-    /// x := H x / sqrt(n) for the Sylvester Hadamard H of order n (a power of two), in Double.
-    static func sylvester(_ x: UnsafeMutablePointer<Float>, count n: Int) {
-        var t = [Double](repeating: 0, count: n)
-        for i in 0..<n { t[i] = Double(x[i]) }
-        t.withUnsafeMutableBufferPointer { Hadamard.walshHadamard($0.baseAddress!, count: n) }
+    /// x[i * stride] := (H x)_i / sqrt(n) for i < n and the Sylvester Hadamard H of order n (a power of
+    /// two), computed in Double in `scratch` (n values).
+    static func sylvester(_ x: UnsafeMutablePointer<Float>, stride: Int, count n: Int, scratch t: UnsafeMutablePointer<Double>) {
+        for i in 0..<n { t[i] = Double(x[i * stride]) }
+        Hadamard.walshHadamard(t, count: n)
         let norm = 1 / Double(n).squareRoot()
-        for i in 0..<n { x[i] = Float(t[i] * norm) }
+        for i in 0..<n { x[i * stride] = Float(t[i] * norm) }
     }
 }

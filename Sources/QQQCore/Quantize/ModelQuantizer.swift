@@ -192,7 +192,7 @@ public final class ModelQuantizer {
             }
 
             if let rotation {
-                try timed("rotation") { try L.rotate(rotation, config: c, threads: options.threads) }
+                timed("rotation") { L.rotate(rotation, config: c, threads: options.threads) }
             }
             if options.smooth {
                 announce("smoothing search")
@@ -360,17 +360,16 @@ public final class ModelQuantizer {
             let source = !c.tieWordEmbeddings && checkpoint.contains("lm_head.weight") ? "lm_head.weight" : "model.embed_tokens.weight"
             var head = try checkpoint.tensor(source, shape: [c.vocabSize, h]).toFloat32()
             head.withUnsafeMutableBufferPointer { m in
-                for r in 0..<c.vocabSize { for col in 0..<h { m[r * h + col] *= g[col] } }
-                rotation.rotateRows(m.baseAddress!, rows: c.vocabSize, ld: h, threads: options.threads)
+                rotation.rotateRows(m.baseAddress!, rows: c.vocabSize, ld: h, columnScales: g, threads: options.threads)
             }
             try writer.add(name: "model.norm.weight", floats: [Float](repeating: 1, count: h), shape: [h], as: .f16)
             try writer.add(name: "lm_head.weight", floats: head, shape: [c.vocabSize, h], as: .f16)
         } else {
             try writer.add(name: "model.norm.weight", floats: checkpoint.tensor("model.norm.weight", shape: [h]).toFloat32(), shape: [h], as: .f16)
-        }
-        if rotation == nil, !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {
-            try writer.add(name: "lm_head.weight", floats: checkpoint.tensor("lm_head.weight", shape: [c.vocabSize, h]).toFloat32(),
-                           shape: [c.vocabSize, h], as: .f16)
+            if !c.tieWordEmbeddings, checkpoint.contains("lm_head.weight") {
+                try writer.add(name: "lm_head.weight", floats: checkpoint.tensor("lm_head.weight", shape: [c.vocabSize, h]).toFloat32(),
+                               shape: [c.vocabSize, h], as: .f16)
+            }
         }
         for (k, v) in stageTotals { report.stageSeconds[k] = v }
 
