@@ -3,23 +3,28 @@ import Testing
 @testable import QQQCore
 
 /// `qqq export --format vllm`: the exported B / s_channel / s_group unpack to exactly the integers and
-/// scales of the qqq checkpoint.
+/// scales of the qqq checkpoint; a rotated checkpoint keeps its own (untied) lm_head through the export.
 @Suite("qqq export", .serialized)
 struct ExportCLITests {
-    @Test(arguments: ["128", "-1"])
-    func roundTripsToTheSameIntegers(group: String) throws {
+    @Test(arguments: [("128", false), ("-1", false), ("128", true)])
+    func roundTripsToTheSameIntegers(group: String, rotate: Bool) throws {
         let dir = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"), hidden: 128, inter: 256)
         let calib = try QuantizeCLITests.calibration(dir)
         let q = dir.appendingPathComponent("q"), v = dir.appendingPathComponent("v")
-        let r = try QuantizeCLITests.quantize(model, q, calib: calib, extra: ["--group-size", group, "--no-smooth"])
+        let r = try QuantizeCLITests.quantize(model, q, calib: calib, extra: ["--group-size", group, "--no-smooth"] + (rotate ? ["--rotate"] : []))
         #expect(r.status == 0, "\(r.stderr)")
         let e = try CLIRunner.run(["export", q.path, "-o", v.path, "--format", "vllm"])
         #expect(e.status == 0, "\(e.stderr)")
         let config = try JSONSerialization.jsonObject(with: Data(contentsOf: v.appendingPathComponent("config.json"))) as! [String: Any]
         #expect((config["quantization_config"] as? [String: Any])?["group_size"] as? Int == Int(group))
         let src = try Checkpoint(directory: q.path), dst = try Checkpoint(directory: v.path)
+        #expect(dst.contains("lm_head.weight") == rotate)
+        #expect((config["tie_word_embeddings"] as? Bool) == !rotate)
+        if rotate {
+            #expect(try dst.tensor("lm_head.weight").toFloat32() == src.tensor("lm_head.weight").toFloat32())
+        }
         var checked = 0
         for name in src.names where name.hasSuffix(".qweight") {
             let prefix = String(name.dropLast(".qweight".count))
