@@ -142,12 +142,23 @@ static inline int32_t FN(hsum128)(__m128i v) {
 
 #define QQQ_MB 64         // tokens per block: their activations stay in L2 while the weights stream
 #define QQQ_MAX_GROUPS 1024
+#define QQQ_ABS_MAX_K 16384
 
 // One tile: ROWS (1..4) tokens x one output pair. Forced inline so each ROWS is its own copy with
 // no work for absent rows.
+// 4-bit formats, first token tile of a pair only (next != 0): fetch the next pair's weights at the same
+// position into L1 and the one after it into L2, one line per two chunks. The per-group GEMV spends
+// ~17 vector instructions per 32 weight bytes, so the out-of-order window alone keeps too few lines in
+// flight (the VNNI tile measured the same, int8_vnni_impl.h).
+#define QQQ_PREFETCH_NEXT(C)                                                        \
+    if (next && !((C) & 1)) {                                                       \
+        _mm_prefetch((const char *)(wp + (C) * 32 + next), _MM_HINT_T0);            \
+        _mm_prefetch((const char *)(wp + (C) * 32 + 2 * next), _MM_HINT_T1);        \
+    }
+
 static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int format, int64_t chunks,
         const int8_t *a, const uint8_t *ua, int64_t lda, int64_t t0, const uint8_t *wp, const __m256i *tables,
-        __m256i out[4]) {
+        int64_t next, const uint8_t *absa, __m256i out[4]) {
     const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
     const __m256i tq = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                                         0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
@@ -159,6 +170,7 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
             __m256i s0 = _mm256_setzero_si256(), s1 = s0, s2 = s0, s3 = s0;
             int64_t cend = chunks - c0 < 4 ? chunks : c0 + 4;
             for (int64_t c = c0; c < cend; c++) {
+                QQQ_PREFETCH_NEXT(c)
                 __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
                 __m256i wlo = _mm256_shuffle_epi8(tq, _mm256_and_si256(nib, m4));
                 __m256i whi = _mm256_shuffle_epi8(tq, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
@@ -179,6 +191,25 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
             if (ROWS > 2) acc2 = _mm256_add_epi32(acc2, _mm256_madd_epi16(s2, ones));
             if (ROWS > 3) acc3 = _mm256_add_epi32(acc3, _mm256_madd_epi16(s3, ones));
         }
+    } else if (ROWS == 1 && absa) {
+        // One token (the per-group GEMV): its |a| is taken once per call, so w's sign per product is
+        // the only extra step over the u8 x s8 product (|a| <= 128, |sign(w, a)| <= 127: the pair sums
+        // stay within 2*128*127). Two fewer operations per chunk than the shared-|w| form below.
+        const int8_t *a0 = a + t0 * lda;
+        for (int64_t c = 0; c < chunks; c++) {
+            QQQ_PREFETCH_NEXT(c)
+            __m256i table = tables[c >> 2];
+            __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
+            __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
+            __m256i whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+            __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a0 + 32 * c)));
+            __m256i ahi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a0 + 32 * c + 16)));
+            __m256i ulo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(absa + 32 * c)));
+            __m256i uhi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(absa + 32 * c + 16)));
+            __m256i plo = _mm256_maddubs_epi16(ulo, _mm256_sign_epi8(wlo, alo));
+            __m256i phi = _mm256_maddubs_epi16(uhi, _mm256_sign_epi8(whi, ahi));
+            acc0 = _mm256_add_epi32(acc0, _mm256_add_epi32(_mm256_madd_epi16(plo, ones), _mm256_madd_epi16(phi, ones)));
+        }
     } else {
         const int8_t *a0 = a + t0 * lda, *a1 = a0 + lda, *a2 = a1 + lda, *a3 = a2 + lda;
         for (int64_t c = 0; c < chunks; c++) {
@@ -187,6 +218,7 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
                 wlo = _mm256_loadu_si256((const __m256i *)(wp + c * 64));
                 whi = _mm256_loadu_si256((const __m256i *)(wp + c * 64 + 32));
             } else {
+                QQQ_PREFETCH_NEXT(c)
                 __m256i table = tables[c >> 2];
                 __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
                 wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
@@ -227,6 +259,16 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
                            y, ldy, acc, ldacc) == 0)
         return;
     __m256i tables[QQQ_MAX_GROUPS];
+    // |a| of a lone token for the per-group GEMV (16 KiB of stack; longer K takes the general tile).
+    _Alignas(32) uint8_t absa_buf[QQQ_ABS_MAX_K];
+    const uint8_t *absa = NULL;
+    if (format == QQQ_W4_PER_GROUP && m == 1 && k <= QQQ_ABS_MAX_K) {
+        int64_t i = 0;
+        for (; i + 32 <= k; i += 32)
+            _mm256_store_si256((__m256i *)(absa_buf + i), _mm256_abs_epi8(_mm256_loadu_si256((const __m256i *)(a + i))));
+        for (; i < k; i++) absa_buf[i] = (uint8_t)(a[i] < 0 ? -(int)a[i] : a[i]);
+        absa = absa_buf;
+    }
     for (int64_t mb = 0; mb < m; mb += QQQ_MB) {
         int64_t mend = m - mb < QQQ_MB ? m : mb + QQQ_MB;
         for (int64_t p = pair0; p < pair1; p++) {
@@ -237,7 +279,8 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
             for (int64_t t0 = mb; t0 < mend; t0 += 4) {
                 int64_t rows = mend - t0 < 4 ? mend - t0 : 4;
                 __m256i accs[4];
-#define QQQ_T(R) FN(tile)(R, format, chunks, a, ua, lda, t0, wp, tables, accs)
+                int64_t next = format != QQQ_W8 && t0 == mb && p + 2 < pair1 ? pair_bytes : 0;
+#define QQQ_T(R) FN(tile)(R, format, chunks, a, ua, lda, t0, wp, tables, next, absa, accs)
                 QQQ_TILE_ROWS_4(rows, QQQ_T)
 #undef QQQ_T
                 for (int64_t r = 0; r < rows; r++) {
@@ -254,5 +297,7 @@ static void FN(int_gemm)(int format, int64_t m, int64_t k, const int8_t *a, cons
     }
 }
 #undef QQQ_MAX_GROUPS
+#undef QQQ_ABS_MAX_K
 #undef QQQ_MB
+#undef QQQ_PREFETCH_NEXT
 #endif
