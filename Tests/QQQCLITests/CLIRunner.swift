@@ -19,7 +19,7 @@ enum CLIRunner {
         return dir.appendingPathComponent("qqq")
     }
 
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> CLIRun {
+    static func run(_ arguments: [String], environment: [String: String] = [:], stdin: Data? = nil) throws -> CLIRun {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -29,7 +29,14 @@ enum CLIRunner {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
+        let input = stdin.map { _ in Pipe() }
+        if let input { process.standardInput = input }
         try process.run()
+        // Small inputs only: they fit in the pipe's buffer, so this write cannot wait on the child.
+        if let input, let stdin {
+            input.fileHandleForWriting.write(stdin)
+            try input.fileHandleForWriting.close()
+        }
         // Read before waiting so a full pipe cannot block the child.
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()

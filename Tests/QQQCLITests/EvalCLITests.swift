@@ -127,6 +127,26 @@ struct EvalCLITests {
         #expect(r.status == 1)
         #expect(r.stderr.contains("text too short"), "\(r.stderr)")
         #expect(r.stderr.contains("64"))
+        #expect(r.stderr.contains(text.path), "the error names the file: \(r.stderr)")
+    }
+
+    /// `--text` reads pipes too (`--text <(zcat wiki.txt.gz)`, /dev/stdin), which a mapped read refuses.
+    @Test func textFromAPipe() throws {
+        let dir = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"))
+        let text = try Self.writeText(dir, bytes: 2000)
+        let args = ["--seqlen", "64", "--limit", "2", "--json", "--threads", "1"]
+        let fromFile = try CLIRunner.run(["eval", model.path, "--text", text.path] + args)
+        let fromPipe = try CLIRunner.run(["eval", model.path, "--text", "/dev/stdin"] + args, stdin: try Data(contentsOf: text))
+        #expect(fromFile.status == 0 && fromPipe.status == 0, "\(fromPipe.stderr)")
+        func figures(_ r: CLIRun) -> [Double]? {
+            let object = try? JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any]
+            guard let result = object?["result"] as? [String: Any],
+                  let tokens = result["tokens"] as? Double, let ppl = result["ppl"] as? Double else { return nil }
+            return [tokens, ppl]
+        }
+        #expect(figures(fromFile) != nil && figures(fromPipe) == figures(fromFile), "\(fromPipe.stdout)")
     }
 
     @Test func missingTextFile() throws {
@@ -135,7 +155,7 @@ struct EvalCLITests {
         let model = try TinyModelFixture.write(to: dir.appendingPathComponent("tiny"))
         let r = try CLIRunner.run(["eval", model.path, "--text", dir.appendingPathComponent("nope.txt").path])
         #expect(r.status == 1)
-        #expect(r.stderr.contains("nope.txt"))
+        #expect(r.stderr.contains("nope.txt") && r.stderr.contains("no such file"), "\(r.stderr)")
     }
 
     @Test func missingModelFolder() throws {

@@ -70,8 +70,16 @@ public struct CalibrationSet {
 
     /// A UTF-8 text file, with a one-line error naming it.
     public static func readUTF8(_ path: String) throws -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw QQQError.badFile(path: path, reason: "cannot read the file")
+        var contents = FileManager.default.contents(atPath: path)
+        if contents == nil, let handle = FileHandle(forReadingAtPath: path) {
+            // Pipes and devices (`--text <(zcat wiki.txt.gz)`, /dev/stdin), which the mapped read refuses.
+            defer { try? handle.close() }
+            contents = try? handle.readToEnd() ?? Data()
+        }
+        guard let data = contents else {
+            var isDirectory: ObjCBool = false
+            let exists = FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory)
+            throw QQQError.badFile(path: path, reason: !exists ? "no such file" : isDirectory.boolValue ? "is a folder, not a text file" : "cannot read the file")
         }
         guard let text = String(data: data, encoding: .utf8) else {
             throw QQQError.badFile(path: path, reason: "not valid UTF-8 text")

@@ -42,6 +42,9 @@ enum EvalCommand: Command {
         clock.reset()
         let tokens = loaded.tokenizer.encode(text)
         let tokenizeSeconds = clock.seconds
+        guard tokens.count >= seqlen else {
+            throw QQQError.badFile(path: textPath, reason: "text too short: \(tokens.count) tokens, at least \(seqlen) needed for one window of --seqlen \(seqlen)")
+        }
         let windows = try Perplexity.windowCount(tokens: tokens.count, seqlen: seqlen, limit: limit)
         if loaded.config.maxPositionEmbeddings > 0 && seqlen > loaded.config.maxPositionEmbeddings {
             Diagnostics.warning("--seqlen \(seqlen) exceeds the model's max_position_embeddings (\(loaded.config.maxPositionEmbeddings))")
