@@ -26,5 +26,25 @@ struct GemmTimingTests {
                 }
             }
         }
+        // GPTQ's Hessian update per calibration window (n = the linear's K, k = 2048 tokens); GFLOP/s of
+        // the triangle's useful work, n(n+1)k.
+        for n in [576, 1536, 4096] {
+            let k = 2048
+            let x = [Float](repeating: 0.5, count: k * n)
+            var c = [Float](repeating: 0, count: n * n)
+            for threads in [1, 2] {
+                var best = Double.infinity
+                for _ in 0..<3 {
+                    let t0 = DispatchTime.now().uptimeNanoseconds
+                    x.withUnsafeBufferPointer { xb in
+                        c.withUnsafeMutableBufferPointer { cb in
+                            Gemm.syrkUpper(n: n, k: k, x: xb.baseAddress!, ldx: n, c: cb.baseAddress!, ldc: n, threads: threads)
+                        }
+                    }
+                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+                }
+                print(String(format: "syrk n%5d k%5d t%d: %8.3f ms %7.1f GFLOP/s", n, k, threads, best * 1e3, Double(n * (n + 1) * k) / best / 1e9))
+            }
+        }
     }
 }
