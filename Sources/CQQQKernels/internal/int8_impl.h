@@ -144,18 +144,19 @@ static inline int32_t FN(hsum128)(__m128i v) {
 #define QQQ_MAX_GROUPS 1024
 #define QQQ_ABS_MAX_K 16384
 
-// One tile: ROWS (1..4) tokens x one output pair. Forced inline so each ROWS is its own copy with
-// no work for absent rows.
 // 4-bit formats, first token tile of a pair only (next != 0): fetch the next pair's weights at the same
-// position into L1 and the one after it into L2, one line per two chunks. The per-group GEMV spends
-// ~17 vector instructions per 32 weight bytes, so the out-of-order window alone keeps too few lines in
-// flight (the VNNI tile measured the same, int8_vnni_impl.h).
+// position into L1 and the one after it into L2, one line per two chunks. A lone token spends only
+// 10-15 vector instructions per 32 weight bytes, so the out-of-order window alone keeps too few lines
+// in flight (Zen 3, 4096x11008 at M = 1, 2 threads: per-channel 1.39-1.67 -> 1.22-1.27 ms; the VNNI
+// tile measured the same, int8_vnni_impl.h).
 #define QQQ_PREFETCH_NEXT(C)                                                        \
     if (next && !((C) & 1)) {                                                       \
         _mm_prefetch((const char *)(wp + (C) * 32 + next), _MM_HINT_T0);            \
         _mm_prefetch((const char *)(wp + (C) * 32 + 2 * next), _MM_HINT_T1);        \
     }
 
+// One tile: ROWS (1..4) tokens x one output pair. Forced inline so each ROWS is its own copy with
+// no work for absent rows.
 static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int format, int64_t chunks,
         const int8_t *a, const uint8_t *ua, int64_t lda, int64_t t0, const uint8_t *wp, const __m256i *tables,
         int64_t next, const uint8_t *absa, __m256i out[4]) {
