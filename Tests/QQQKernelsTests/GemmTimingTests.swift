@@ -6,6 +6,17 @@ import Testing
 /// Asserts nothing about speed: `qqq bench` is where speed is reported.
 @Suite("GEMM timing (opt-in)")
 struct GemmTimingTests {
+    /// Seconds of the fastest of three calls.
+    static func bestOf3(_ body: () -> Void) -> Double {
+        var best = Double.infinity
+        for _ in 0..<3 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
+        }
+        return best
+    }
+
     @Test(.enabled(if: ProcessInfo.processInfo.environment["QQQ_GEMM_TIMING"] == "1"))
     func printThroughput() {
         for (k, n) in [(576, 1536), (1536, 576), (576, 49152), (4096, 4096)] {
@@ -15,11 +26,8 @@ struct GemmTimingTests {
                     let b = [UInt16](repeating: 0x3C00, count: n * k * (type == .f32 ? 2 : 1))
                     var c = [Float](repeating: 0, count: m * n)
                     for threads in [1, 2] {
-                        var best = Double.infinity
-                        for _ in 0..<3 {
-                            let t0 = DispatchTime.now().uptimeNanoseconds
+                        let best = Self.bestOf3 {
                             Gemm.sgemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: k, bType: type, bLayout: .nk, c: &c, ldc: n, threads: threads)
-                            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                         }
                         print(String(format: "K%5d N%6d M%5d %@ t%d: %8.3f ms %7.1f GFLOP/s", k, n, m, "\(type)", threads, best * 1e3, 2.0 * Double(m * n * k) / best / 1e9))
                     }
@@ -33,15 +41,12 @@ struct GemmTimingTests {
             let x = [Float](repeating: 0.5, count: k * n)
             var c = [Float](repeating: 0, count: n * n)
             for threads in [1, 2] {
-                var best = Double.infinity
-                for _ in 0..<3 {
-                    let t0 = DispatchTime.now().uptimeNanoseconds
+                let best = Self.bestOf3 {
                     x.withUnsafeBufferPointer { xb in
                         c.withUnsafeMutableBufferPointer { cb in
                             Gemm.syrkUpper(n: n, k: k, x: xb.baseAddress!, ldx: n, c: cb.baseAddress!, ldc: n, threads: threads)
                         }
                     }
-                    best = min(best, Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e9)
                 }
                 print(String(format: "syrk n%5d k%5d t%d: %8.3f ms %7.1f GFLOP/s", n, k, threads, best * 1e3, Double(n * (n + 1) * k) / best / 1e9))
             }

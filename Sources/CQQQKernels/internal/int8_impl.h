@@ -155,12 +155,27 @@ static inline int32_t FN(hsum128)(__m128i v) {
         _mm_prefetch((const char *)(wp + (C) * 32 + 2 * next), _MM_HINT_T1);        \
     }
 
+// The 32 bytes of one pair's chunk through a 16-entry table: lo = table[low nibbles], hi = table[high
+// nibbles], both [out0 16 k | out1 16 k].
+static inline __attribute__((always_inline)) void FN(lookup_nibbles)(__m256i table, const uint8_t *p, __m256i *lo,
+                                                                     __m256i *hi) {
+    const __m256i m4 = _mm256_set1_epi8(0x0F);
+    const __m256i nib = _mm256_loadu_si256((const __m256i *)p);
+    *lo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
+    *hi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+}
+
+// 16 activation bytes in both 128-bit lanes (one token's k-half of a chunk, for both outputs of a pair).
+static inline __attribute__((always_inline)) __m256i FN(bcast16)(const void *p) {
+    return _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)p));
+}
+
 // One tile: ROWS (1..4) tokens x one output pair. Forced inline so each ROWS is its own copy with
 // no work for absent rows.
 static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int format, int64_t chunks,
         const int8_t *a, const uint8_t *ua, int64_t lda, int64_t t0, const uint8_t *wp, const __m256i *tables,
         int64_t next, const uint8_t *absa, __m256i out[4]) {
-    const __m256i m4 = _mm256_set1_epi8(0x0F), ones = _mm256_set1_epi16(1);
+    const __m256i ones = _mm256_set1_epi16(1);
     const __m256i tq = _mm256_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1,
                                         0, 1, 2, 3, 4, 5, 6, 7, -8, -7, -6, -5, -4, -3, -2, -1);
     __m256i acc0 = _mm256_setzero_si256(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
@@ -172,15 +187,11 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
             int64_t cend = chunks - c0 < 4 ? chunks : c0 + 4;
             for (int64_t c = c0; c < cend; c++) {
                 QQQ_PREFETCH_NEXT(c)
-                __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
-                __m256i wlo = _mm256_shuffle_epi8(tq, _mm256_and_si256(nib, m4));
-                __m256i whi = _mm256_shuffle_epi8(tq, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+                __m256i wlo, whi;
+                FN(lookup_nibbles)(tq, wp + c * 32, &wlo, &whi);
 #define QQQ_PC_ROW(S, U)                                                                                   \
-    {                                                                                                      \
-        __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(U + 32 * c)));        \
-        __m256i ahi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(U + 32 * c + 16)));   \
-        S = _mm256_add_epi16(S, _mm256_add_epi16(_mm256_maddubs_epi16(alo, wlo), _mm256_maddubs_epi16(ahi, whi))); \
-    }
+    S = _mm256_add_epi16(S, _mm256_add_epi16(_mm256_maddubs_epi16(FN(bcast16)(U + 32 * c), wlo),           \
+                                             _mm256_maddubs_epi16(FN(bcast16)(U + 32 * c + 16), whi)));
                 QQQ_PC_ROW(s0, u0)
                 if (ROWS > 1) QQQ_PC_ROW(s1, u1)
                 if (ROWS > 2) QQQ_PC_ROW(s2, u2)
@@ -199,16 +210,10 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
         const int8_t *a0 = a + t0 * lda;
         for (int64_t c = 0; c < chunks; c++) {
             QQQ_PREFETCH_NEXT(c)
-            __m256i table = tables[c >> 2];
-            __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
-            __m256i wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
-            __m256i whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
-            __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a0 + 32 * c)));
-            __m256i ahi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(a0 + 32 * c + 16)));
-            __m256i ulo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(absa + 32 * c)));
-            __m256i uhi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(absa + 32 * c + 16)));
-            __m256i plo = _mm256_maddubs_epi16(ulo, _mm256_sign_epi8(wlo, alo));
-            __m256i phi = _mm256_maddubs_epi16(uhi, _mm256_sign_epi8(whi, ahi));
+            __m256i wlo, whi;
+            FN(lookup_nibbles)(tables[c >> 2], wp + c * 32, &wlo, &whi);
+            __m256i plo = _mm256_maddubs_epi16(FN(bcast16)(absa + 32 * c), _mm256_sign_epi8(wlo, FN(bcast16)(a0 + 32 * c)));
+            __m256i phi = _mm256_maddubs_epi16(FN(bcast16)(absa + 32 * c + 16), _mm256_sign_epi8(whi, FN(bcast16)(a0 + 32 * c + 16)));
             acc0 = _mm256_add_epi32(acc0, _mm256_add_epi32(_mm256_madd_epi16(plo, ones), _mm256_madd_epi16(phi, ones)));
         }
     } else {
@@ -220,20 +225,15 @@ static inline __attribute__((always_inline)) void FN(tile)(const int ROWS, int f
                 whi = _mm256_loadu_si256((const __m256i *)(wp + c * 64 + 32));
             } else {
                 QQQ_PREFETCH_NEXT(c)
-                __m256i table = tables[c >> 2];
-                __m256i nib = _mm256_loadu_si256((const __m256i *)(wp + c * 32));
-                wlo = _mm256_shuffle_epi8(table, _mm256_and_si256(nib, m4));
-                whi = _mm256_shuffle_epi8(table, _mm256_and_si256(_mm256_srli_epi16(nib, 4), m4));
+                FN(lookup_nibbles)(tables[c >> 2], wp + c * 32, &wlo, &whi);
             }
             // |w| in the unsigned slot, w's sign moved onto the activation: pair sums stay within
             // 2*127*127, so vpmaddubsw cannot saturate.
             __m256i ulo = _mm256_abs_epi8(wlo), uhi = _mm256_abs_epi8(whi);
 #define QQQ_SG_ROW(ACC, A)                                                                                 \
     {                                                                                                      \
-        __m256i alo = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(A + 32 * c)));        \
-        __m256i ahi = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(A + 32 * c + 16)));   \
-        __m256i plo = _mm256_maddubs_epi16(ulo, _mm256_sign_epi8(alo, wlo));                               \
-        __m256i phi = _mm256_maddubs_epi16(uhi, _mm256_sign_epi8(ahi, whi));                               \
+        __m256i plo = _mm256_maddubs_epi16(ulo, _mm256_sign_epi8(FN(bcast16)(A + 32 * c), wlo));           \
+        __m256i phi = _mm256_maddubs_epi16(uhi, _mm256_sign_epi8(FN(bcast16)(A + 32 * c + 16), whi));      \
         ACC = _mm256_add_epi32(ACC, _mm256_add_epi32(_mm256_madd_epi16(plo, ones), _mm256_madd_epi16(phi, ones))); \
     }
             QQQ_SG_ROW(acc0, a0)

@@ -42,10 +42,12 @@ enum EvalCommand: Command {
         clock.reset()
         let tokens = loaded.tokenizer.encode(text)
         let tokenizeSeconds = clock.seconds
-        guard tokens.count >= seqlen else {
-            throw QQQError.badFile(path: textPath, reason: "text too short: \(tokens.count) tokens, at least \(seqlen) needed for one window of --seqlen \(seqlen)")
+        let windows: Int
+        do {
+            windows = try Perplexity.windowCount(tokens: tokens.count, seqlen: seqlen, limit: limit)
+        } catch QQQError.invalidInput(let reason) {
+            throw QQQError.badFile(path: textPath, reason: reason)  // "text too short": name the file
         }
-        let windows = try Perplexity.windowCount(tokens: tokens.count, seqlen: seqlen, limit: limit)
         if loaded.config.maxPositionEmbeddings > 0 && seqlen > loaded.config.maxPositionEmbeddings {
             Diagnostics.warning("--seqlen \(seqlen) exceeds the model's max_position_embeddings (\(loaded.config.maxPositionEmbeddings))")
         }
